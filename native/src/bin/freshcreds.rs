@@ -1,0 +1,227 @@
+//! The `freshcreds` command: `credentials` (a `credential_process`), `watch`.
+//!
+//! Only argument parsing and printing live here; the work is the engine's.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use freshcreds::internal::rfc3339;
+use freshcreds::{Config, Engine, Error, Event, Inputs};
+use serde::Serialize;
+
+/// Keeps AWS credentials fresh: instance-profile credentials with backoff, refreshed ahead
+/// of expiry on an NTP-corrected clock.
+#[derive(Parser, Debug)]
+#[command(name = "freshcreds", version, about)]
+struct Cli {
+    #[command(flatten)]
+    settings: SettingFlags,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Overrides, like the SDKs' programmatic settings: they win over system properties,
+/// environment variables and profiles.
+#[derive(Args, Debug, Default)]
+struct SettingFlags {
+    /// IMDS base URL (default http://169.254.169.254).
+    #[arg(long, global = true, value_name = "URL")]
+    imds_endpoint: Option<String>,
+    /// IMDS endpoint mode: IPv4 or IPv6.
+    #[arg(long, global = true, value_name = "MODE")]
+    imds_endpoint_mode: Option<String>,
+    /// Per-attempt IMDS timeout in seconds.
+    #[arg(long, global = true, value_name = "SECONDS")]
+    imds_timeout: Option<String>,
+    /// Attempts per IMDS request.
+    #[arg(long, global = true, value_name = "N")]
+    imds_attempts: Option<String>,
+    /// Refresh this long before expiry (e.g. 15m), or `auto` to scale with the lifetime.
+    #[arg(long, global = true, value_name = "DURATION")]
+    refresh_ahead: Option<String>,
+    /// NTP server(s), comma-separated `host[:port]`, or `off`.
+    #[arg(long, global = true, value_name = "SERVERS")]
+    ntp_server: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print credentials as `credential_process` JSON (Version 1) and exit.
+    ///
+    /// Use it from ~/.aws/config:  credential_process = freshcreds credentials
+    Credentials {
+        /// How long to wait for credentials.
+        #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
+        wait: Duration,
+    },
+    /// Run the refresher and print one line per event until interrupted.
+    Watch,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ProcessCredentials<'a> {
+    version: u8,
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_token: Option<&'a str>,
+    expiration: String,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let config = match resolve(&cli.settings) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("freshcreds: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config.log_level);
+    let result = match cli.command {
+        Command::Credentials { wait } => credentials(config, wait),
+        Command::Watch => watch(config),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("freshcreds: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn resolve(flags: &SettingFlags) -> Result<Config, Error> {
+    let mut inputs = Inputs::from_process();
+    let pairs = [
+        ("imds.endpoint", &flags.imds_endpoint, "--imds-endpoint"),
+        (
+            "imds.endpoint_mode",
+            &flags.imds_endpoint_mode,
+            "--imds-endpoint-mode",
+        ),
+        ("imds.timeout", &flags.imds_timeout, "--imds-timeout"),
+        ("imds.attempts", &flags.imds_attempts, "--imds-attempts"),
+        ("refresh.ahead", &flags.refresh_ahead, "--refresh-ahead"),
+        ("ntp.servers", &flags.ntp_server, "--ntp-server"),
+    ];
+    for (name, value, flag) in pairs {
+        if let Some(v) = value {
+            inputs.set(name, v.clone(), flag);
+        }
+    }
+    Config::resolve(&inputs)
+}
+
+/// Logs go to stderr, never stdout: stdout of `credentials` is read by the AWS CLI/SDKs.
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn credentials(config: Config, wait: Duration) -> Result<(), Error> {
+    // A one-shot process: no NTP probe needed before answering; IMDS Date headers suffice.
+    let engine = Engine::start(config)?;
+    let snapshot = engine.credentials_blocking(wait)?;
+    let c = &snapshot.credentials;
+    let out = ProcessCredentials {
+        version: 1,
+        access_key_id: c.access_key_id(),
+        secret_access_key: c.secret_access_key().expose(),
+        session_token: c.session_token().map(|t| t.expose()),
+        expiration: rfc3339(c.expiration()),
+    };
+    let json = serde_json::to_string_pretty(&out).map_err(|e| Error::Unreachable(e.to_string()))?;
+    println!("{json}");
+    engine.close();
+    Ok(())
+}
+
+fn watch(config: Config) -> Result<(), Error> {
+    let engine = Engine::start(config)?;
+    let mut events = engine.subscribe();
+    println!("{} watching {}", stamp(&engine), engine.health().source);
+    engine.handle().clone().block_on(async {
+        // Asks for the first fetch now rather than waiting for the schedule.
+        let first = engine.credentials(Duration::from_millis(1));
+        let _ = first.await;
+        let mut interrupt = std::pin::pin!(tokio::signal::ctrl_c());
+        loop {
+            tokio::select! {
+                _ = &mut interrupt => break,
+                event = events.recv() => match event {
+                    Ok(e) => println!("{} {}", stamp(&engine), describe(&e)),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => println!("{} ({n} events skipped)", stamp(&engine)),
+                    Err(_) => break,
+                },
+            }
+        }
+    });
+    engine.close();
+    Ok(())
+}
+
+fn stamp(engine: &Engine) -> String {
+    rfc3339(engine.clock().corrected_now())
+}
+
+fn describe(event: &Event) -> String {
+    match event {
+        Event::Refreshed {
+            seq,
+            key_id,
+            expiration,
+            next_refresh,
+        } => format!(
+            "refreshed seq={seq} key={key_id} expires={} next_refresh={}",
+            rfc3339(*expiration),
+            rfc3339(*next_refresh)
+        ),
+        Event::Unchanged {
+            expiration,
+            retry_in,
+        } => format!(
+            "unchanged expires={} retry_in={}",
+            rfc3339(*expiration),
+            humantime::format_duration(round(*retry_in))
+        ),
+        Event::RefreshFailed {
+            error,
+            retry_in,
+            serving_until,
+        } => format!(
+            "failure retry_in={} serving_until={}: {error}",
+            humantime::format_duration(round(*retry_in)),
+            serving_until.map(rfc3339).unwrap_or_else(|| "none".into())
+        ),
+        Event::SkewChanged { skew_ms, source } => {
+            format!(
+                "skew {:+.3}s source={}",
+                *skew_ms as f64 / 1000.0,
+                source.as_str()
+            )
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+fn round(d: Duration) -> Duration {
+    Duration::from_millis(d.as_millis() as u64)
+}
