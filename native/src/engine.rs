@@ -119,9 +119,17 @@ pub struct EngineBuilder {
     config: Config,
     wall_clock: Arc<dyn WallClock>,
     source: Option<Arc<dyn Source>>,
+    invalidate_cooldown: Duration,
 }
 
 impl EngineBuilder {
+    /// How long after a completed refresh `invalidate()` calls are absorbed by it (by
+    /// default [`refresh::INVALIDATE_COOLDOWN`], 2 s). Mainly for tests.
+    pub fn invalidate_cooldown(mut self, cooldown: Duration) -> Self {
+        self.invalidate_cooldown = cooldown;
+        self
+    }
+
     /// Uses `clock` as the host's wall clock (by default, the system clock).
     pub fn wall_clock(mut self, clock: Arc<dyn WallClock>) -> Self {
         self.wall_clock = clock;
@@ -152,6 +160,7 @@ impl EngineBuilder {
             clock: clock.clone(),
             source,
             refresh_ahead: self.config.refresh_ahead,
+            invalidate_cooldown: self.invalidate_cooldown,
             wake: Notify::new(),
             control: Mutex::new(Control::default()),
             stats: Mutex::new(Stats::default()),
@@ -204,6 +213,7 @@ impl Engine {
             config,
             wall_clock: Arc::new(SystemClock),
             source: None,
+            invalidate_cooldown: refresh::INVALIDATE_COOLDOWN,
         }
     }
 

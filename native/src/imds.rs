@@ -315,6 +315,7 @@ impl ImdsClient {
         };
         if !self.hop_limit_reported.swap(true, Ordering::AcqRel) {
             tracing::warn!(
+                endpoint = %self.endpoint(),
                 "container hop-limit symptom: {diagnosis}{}",
                 if usable_v1 {
                     "; using IMDSv1 meanwhile"

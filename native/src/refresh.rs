@@ -67,6 +67,7 @@ pub(crate) struct Shared {
     pub clock: Arc<SkewClock>,
     pub source: Arc<dyn Source>,
     pub refresh_ahead: Option<Duration>,
+    pub invalidate_cooldown: Duration,
     pub wake: Notify,
     pub control: Mutex<Control>,
     pub stats: Mutex<Stats>,
@@ -120,7 +121,7 @@ impl Shared {
         }
         if control
             .last_completed
-            .is_some_and(|t| t.elapsed() < INVALIDATE_COOLDOWN)
+            .is_some_and(|t| t.elapsed() < self.invalidate_cooldown)
         {
             return false;
         }
