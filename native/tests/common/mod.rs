@@ -23,6 +23,13 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Where the rig scripts keep their state (`$FRESHCREDS_RIG_DIR`, else `target/rig`).
+pub fn rig_dir() -> PathBuf {
+    std::env::var_os("FRESHCREDS_RIG_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/rig"))
+}
+
 /// Settings for a test engine: this endpoint, short timeouts, NTP off unless given.
 pub fn config(endpoint: &str, ntp: Option<&str>) -> Config {
     let mut inputs = Inputs::empty();
