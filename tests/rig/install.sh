@@ -2,6 +2,7 @@
 # Installs the third-party stand-ins the freshcreds test rig runs on loopback:
 #   - amazon-ec2-metadata-mock (AEMM) v1.13.0, built with `go install` into $RIG_DIR/bin
 #   - chronyd and libfaketime.so.1 from Debian, unpacked into $RIG_DIR/deb/root
+#   - moto[server] (PyPI) in a venv under $RIG_DIR/moto/venv (moto.sh install)
 # Idempotent; prints nothing when everything is already in place (progress and
 # errors go to stderr). State: $FRESHCREDS_RIG_DIR (default <repo>/target/rig).
 #
@@ -121,3 +122,6 @@ if ldd "$CHRONYD" 2>/dev/null | grep -q 'not found'; then
 fi
 "$CHRONYD" -v >/dev/null 2>&1 || die "$CHRONYD does not run"
 rm -f "$log_file"
+
+# ---- moto server (PyPI), in its own venv ---------------------------------------------
+"$RIG_SCRIPTS_DIR/moto.sh" install >&2
