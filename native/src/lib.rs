@@ -19,12 +19,16 @@
 #![deny(unsafe_code)]
 
 mod backoff;
+mod bridge;
 mod clock;
 mod config;
 mod credentials;
 mod engine;
 mod error;
 mod imds;
+#[allow(unsafe_code)]
+mod jni;
+mod log_queue;
 mod profile;
 mod refresh;
 mod schedule;
