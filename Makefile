@@ -32,6 +32,11 @@ test-rust: rig
 test-java: rig
 	@if [ -f java/pom.xml ]; then mvn -B -q -f java/pom.xml install; else echo "test-java: no java/pom.xml yet"; fi
 
+# Until the SQS example lands (issue 5), the demo shows the engine on its own.
+demo: rig
+	$(CARGO) build --release -q -p freshcreds --bin freshcreds
+	tests/demo-engine.sh
+
 bench: bench-rust
 
 bench-rust:
