@@ -189,6 +189,20 @@ const NTP_SERVERS: Spec = Spec {
     profile_key: None,
     default: AMAZON_TIME_SYNC,
 };
+const ROLE_ARN: Spec = Spec {
+    name: "role.arn",
+    props: &["freshcreds.roleArn"],
+    env: &["FRESHCREDS_ROLE_ARN"],
+    profile_key: None,
+    default: "",
+};
+const SOURCE: Spec = Spec {
+    name: "source",
+    props: &["freshcreds.source"],
+    env: &["FRESHCREDS_SOURCE"],
+    profile_key: None,
+    default: "instance-profile",
+};
 const LOG_LEVEL: Spec = Spec {
     name: "log.level",
     props: &["freshcreds.log"],
@@ -196,6 +210,25 @@ const LOG_LEVEL: Spec = Spec {
     profile_key: None,
     default: "warn",
 };
+
+/// Where the engine's base credentials come from (setting `source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// The instance profile, read from IMDS (`instance-profile`, the default).
+    InstanceProfile,
+    /// The AWS SDKs' default chain: env, profile, web identity, container, IMDS (`chain`).
+    Chain,
+}
+
+impl SourceKind {
+    /// The setting's value: `instance-profile` or `chain`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::InstanceProfile => "instance-profile",
+            SourceKind::Chain => "chain",
+        }
+    }
+}
 
 /// The engine's effective settings.
 #[derive(Debug, Clone)]
@@ -214,6 +247,11 @@ pub struct Config {
     pub refresh_ahead: Option<Duration>,
     /// SNTP servers, `host` or `host:port`; empty turns NTP off.
     pub ntp_servers: Vec<String>,
+    /// A role to assume on top of the source (`FRESHCREDS_ROLE_ARN`); `None` uses the
+    /// source's own credentials.
+    pub role_arn: Option<String>,
+    /// Where the base credentials come from (`FRESHCREDS_SOURCE`).
+    pub source: SourceKind,
     /// Log filter for `tracing` (`warn`, `info`, `debug`, `trace`, or a filter directive).
     pub log_level: String,
     /// Every setting with its value and origin.
@@ -305,6 +343,26 @@ impl Config {
             origin: o,
         });
 
+        let (v, o) = lookup(&ROLE_ARN);
+        let role_arn = parse_role_arn(&v, &o)?;
+        resolved.push(Resolved {
+            name: ROLE_ARN.name,
+            value: role_arn.clone().unwrap_or_else(|| "none".into()),
+            origin: o,
+        });
+
+        let (v, o) = lookup(&SOURCE);
+        let source = match v.trim().to_ascii_lowercase().as_str() {
+            "instance-profile" => SourceKind::InstanceProfile,
+            "chain" => SourceKind::Chain,
+            _ => return Err(bad(&SOURCE, &v, &o, "expected instance-profile or chain")),
+        };
+        resolved.push(Resolved {
+            name: SOURCE.name,
+            value: source.as_str().to_owned(),
+            origin: o,
+        });
+
         let (log_level, o) = lookup(&LOG_LEVEL);
         resolved.push(Resolved {
             name: LOG_LEVEL.name,
@@ -320,6 +378,8 @@ impl Config {
             imds_attempts,
             refresh_ahead,
             ntp_servers,
+            role_arn,
+            source,
             log_level,
             resolved,
         })
@@ -478,6 +538,36 @@ fn parse_refresh_ahead(value: &str, origin: &Origin) -> Result<Option<Duration>>
                 "expected auto or a duration such as 15m or 90s",
             )
         })
+}
+
+/// Empty means no role. Otherwise an IAM role ARN in any partition
+/// (`arn:PARTITION:iam::ACCOUNT:role/PATH/NAME`): a typo here would only surface later as an
+/// `AccessDenied` from STS, so it is rejected up front.
+fn parse_role_arn(value: &str, origin: &Origin) -> Result<Option<String>> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let parts: Vec<&str> = v.splitn(6, ':').collect();
+    let valid = parts.len() == 6
+        && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("role/")
+            .is_some_and(|r| !r.is_empty());
+    if !valid {
+        return Err(bad(
+            &ROLE_ARN,
+            value,
+            origin,
+            "expected an IAM role ARN such as arn:aws:iam::123456789012:role/app",
+        ));
+    }
+    Ok(Some(v.to_owned()))
 }
 
 fn parse_ntp_servers(value: &str) -> Vec<String> {

@@ -78,7 +78,7 @@ pub enum Error {
     HopLimit {
         /// What the plain GET answered.
         get_status: u16,
-        /// The instance id, or `<instance-id>` when unknown.
+        /// The instance id, or `<id>` when IMDS does not tell it.
         instance_id: String,
     },
 

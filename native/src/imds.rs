@@ -42,9 +42,22 @@ pub const TOKEN_RENEW_BEFORE: Duration = Duration::from_secs(120);
 /// How long a decision to use IMDSv1 stands before v2 is tried again.
 pub const V2_REPROBE: Duration = Duration::from_secs(30 * 60);
 
-const TOKEN_PATH: &str = "/latest/api/token";
+/// Stands for the instance id in the hop-limit fix when IMDS does not tell it.
+pub const INSTANCE_ID_PLACEHOLDER: &str = "<id>";
+
+/// The command that fixes the container hop-limit symptom, with `instance_id` filled in
+/// (or [`INSTANCE_ID_PLACEHOLDER`]). [`Error::HopLimit`] and `freshcreds doctor` both say
+/// exactly this, so a user sees one command wherever the symptom is reported.
+pub fn hop_limit_fix(instance_id: Option<&str>) -> String {
+    format!(
+        "aws ec2 modify-instance-metadata-options --instance-id {} --http-put-response-hop-limit 2 --http-endpoint enabled",
+        instance_id.unwrap_or(INSTANCE_ID_PLACEHOLDER)
+    )
+}
+
+pub(crate) const TOKEN_PATH: &str = "/latest/api/token";
 const EXTENDED_PREFIX: &str = "/latest/meta-data/iam/security-credentials-extended/";
-const LEGACY_PREFIX: &str = "/latest/meta-data/iam/security-credentials/";
+pub(crate) const LEGACY_PREFIX: &str = "/latest/meta-data/iam/security-credentials/";
 
 /// Which IMDS protocol the client is using.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +150,13 @@ impl ImdsClient {
             2 => ImdsVersion::V2,
             _ => ImdsVersion::Unknown,
         }
+    }
+
+    /// True once a token PUT has timed out while a plain GET answered: the container
+    /// hop-limit symptom (see [`hop_limit_fix`]). `freshcreds doctor` reads it to tell a
+    /// v1 fallback caused by the hop limit from one caused by an endpoint without IMDSv2.
+    pub fn hop_limit_detected(&self) -> bool {
+        self.hop_limit_reported.load(Ordering::Acquire)
     }
 
     /// The base URL.
@@ -305,9 +325,9 @@ impl ImdsClient {
         let instance_id = if answer.status == StatusCode::OK {
             self.instance_id_v1()
                 .await
-                .unwrap_or_else(|| "<instance-id>".into())
+                .unwrap_or_else(|| INSTANCE_ID_PLACEHOLDER.into())
         } else {
-            "<instance-id>".into()
+            INSTANCE_ID_PLACEHOLDER.into()
         };
         let diagnosis = Error::HopLimit {
             get_status: answer.status.as_u16(),
@@ -408,5 +428,20 @@ mod tests {
         assert!(is_expected_ip("fe80::1".parse().unwrap()));
         assert!(!is_expected_ip("10.0.0.1".parse().unwrap()));
         assert!(!is_expected_ip("fd00:ec2::255".parse().unwrap()));
+    }
+
+    #[test]
+    fn hop_limit_error_and_doctor_name_the_same_command() {
+        let e = Error::HopLimit {
+            get_status: 401,
+            instance_id: "i-0123456789abcdef0".into(),
+        };
+        assert!(e
+            .to_string()
+            .ends_with(&hop_limit_fix(Some("i-0123456789abcdef0"))));
+        assert_eq!(
+            hop_limit_fix(None),
+            "aws ec2 modify-instance-metadata-options --instance-id <id> --http-put-response-hop-limit 2 --http-endpoint enabled"
+        );
     }
 }

@@ -175,3 +175,42 @@ fn profile_settings_apply_below_env() {
     assert_eq!(Config::resolve(&i).unwrap().imds_attempts, 2);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn role_arn_and_source_with_origins() {
+    let c = Config::resolve(&Inputs::empty()).unwrap();
+    assert_eq!(c.role_arn, None);
+    assert_eq!(c.source, SourceKind::InstanceProfile);
+    assert_eq!(origin_of(&c, "role.arn"), Origin::Default);
+    let c = Config::resolve(&inputs(
+        &[
+            ("FRESHCREDS_ROLE_ARN", "arn:aws:iam::123456789012:role/app"),
+            ("FRESHCREDS_SOURCE", "Chain"),
+        ],
+        &[],
+    ))
+    .unwrap();
+    assert_eq!(
+        c.role_arn.as_deref(),
+        Some("arn:aws:iam::123456789012:role/app")
+    );
+    assert_eq!(c.source, SourceKind::Chain);
+    assert_eq!(
+        origin_of(&c, "source"),
+        Origin::Env("FRESHCREDS_SOURCE".into())
+    );
+}
+
+#[test]
+fn bad_role_arn_and_source_name_the_value() {
+    for (var, value) in [
+        ("FRESHCREDS_ROLE_ARN", "arn:aws:iam::123:role/app"),
+        ("FRESHCREDS_ROLE_ARN", "arn:aws:iam::123456789012:user/bob"),
+        ("FRESHCREDS_SOURCE", "imds"),
+    ] {
+        let err = Config::resolve(&inputs(&[(var, value)], &[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(value) && err.contains(var), "{err}");
+    }
+}
