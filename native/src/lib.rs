@@ -23,6 +23,7 @@ mod bridge;
 mod clock;
 mod config;
 mod credentials;
+pub mod doctor;
 mod engine;
 mod error;
 mod imds;
@@ -40,7 +41,7 @@ pub use clock::{
     OffsetClock, SkewClock, SkewSource, SystemClock, WallClock, ERROR_SKEW, WARN_SKEW,
 };
 pub use config::{
-    Config, Inputs, Origin, Resolved, AMAZON_TIME_SYNC, IPV4_ENDPOINT, IPV6_ENDPOINT,
+    Config, Inputs, Origin, Resolved, SourceKind, AMAZON_TIME_SYNC, IPV4_ENDPOINT, IPV6_ENDPOINT,
 };
 pub use credentials::{Credentials, Snapshot};
 pub use engine::{Engine, EngineBuilder, Event, Health};
@@ -52,6 +53,7 @@ pub use source::{BoxFuture, InstanceProfile, Source};
 /// Pieces the CLI and tests use that are not a stable API.
 pub mod internal {
     pub use crate::clock::{millis_between, probe_ntp, shift};
+    pub use crate::imds::{hop_limit_fix, INSTANCE_ID_PLACEHOLDER};
     pub use crate::schedule::{same_expiry_retry, wait_before_refresh, window};
     pub use crate::time_fmt::{parse_http_date, parse_rfc3339, rfc3339};
 }

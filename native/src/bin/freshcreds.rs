@@ -1,4 +1,5 @@
-//! The `freshcreds` command: `credentials` (a `credential_process`), `watch`.
+//! The `freshcreds` command: `credentials` (a `credential_process`), `watch`, `doctor`,
+//! `config`.
 //!
 //! Only argument parsing and printing live here; the work is the engine's.
 
@@ -7,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use freshcreds::internal::rfc3339;
-use freshcreds::{Config, Engine, Error, Event, Inputs};
+use freshcreds::{doctor, Config, Engine, Error, Event, Inputs, Origin};
 use serde::Serialize;
 
 /// Keeps AWS credentials fresh: instance-profile credentials with backoff, refreshed ahead
@@ -57,6 +58,46 @@ enum Command {
     },
     /// Run the refresher and print one line per event until interrupted.
     Watch,
+    /// Diagnose the causes of expired-token errors on this host.
+    ///
+    /// Runs every check concurrently under one deadline and prints one line per check, with
+    /// the fix under each failure or warning. Exit status: 0 when nothing fails, 1 when a
+    /// check fails, 2 for a usage error.
+    Doctor(DoctorArgs),
+    /// List every effective setting, its value and where it came from.
+    Config(ConfigArgs),
+}
+
+#[derive(Args, Debug)]
+struct DoctorArgs {
+    /// Print the report as JSON: {"checks":[{"id","status","summary","fix"}],"version"}.
+    #[arg(long)]
+    json: bool,
+    /// Remove expired entries from ~/.aws/cli/cache (never unexpired ones).
+    #[arg(long)]
+    fix: bool,
+    /// Finish every check within this long (e.g. 4s, 10s).
+    #[arg(long, default_value = "4s", value_parser = parse_deadline, value_name = "DURATION")]
+    deadline: Duration,
+}
+
+#[derive(Args, Debug)]
+struct ConfigArgs {
+    /// Print {"settings":[{"name","value","source"}]}.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct SettingsJson<'a> {
+    settings: Vec<SettingJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct SettingJson<'a> {
+    name: &'a str,
+    value: &'a str,
+    source: String,
 }
 
 #[derive(Serialize)]
@@ -89,10 +130,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(&config.log_level);
+    init_logging(log_level(&cli.command, &config));
     let result = match cli.command {
         Command::Credentials { wait } => credentials(config, wait),
         Command::Watch => watch(config),
+        Command::Doctor(args) => return run_doctor(config, &args),
+        Command::Config(args) => print_config(&config, args.json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -123,6 +166,99 @@ fn resolve(flags: &SettingFlags) -> Result<Config, Error> {
         }
     }
     Config::resolve(&inputs)
+}
+
+/// `doctor` and `config` report findings themselves: unless `FRESHCREDS_LOG` asks for more,
+/// the engine's warnings (which would repeat the findings on stderr) are kept quiet.
+fn log_level<'a>(command: &Command, config: &'a Config) -> &'a str {
+    let chosen = config
+        .resolved
+        .iter()
+        .any(|r| r.name == "log.level" && r.origin != Origin::Default);
+    match command {
+        Command::Doctor(_) | Command::Config(_) if !chosen => "error",
+        _ => &config.log_level,
+    }
+}
+
+fn parse_deadline(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if !d.is_zero() && d <= Duration::from_secs(600) => Ok(d),
+        Ok(_) => Err("expected a duration from 1ms to 10m".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn run_doctor(config: Config, args: &DoctorArgs) -> ExitCode {
+    let options = doctor::Options {
+        config,
+        inputs: Inputs::from_process(),
+        deadline: args.deadline,
+        fix: args.fix,
+    };
+    let report = match doctor::run(options) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("freshcreds: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.json {
+        emit(&format!("{}\n", report.to_json()));
+    } else {
+        emit(&report.render());
+    }
+    ExitCode::from(report.exit_code())
+}
+
+/// Writes to stdout; a closed pipe (`freshcreds doctor | head`) is not an error worth a panic.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+fn print_config(config: &Config, json: bool) -> Result<(), Error> {
+    if json {
+        let out = SettingsJson {
+            settings: config
+                .resolved
+                .iter()
+                .map(|r| SettingJson {
+                    name: r.name,
+                    value: &r.value,
+                    source: r.origin.to_string(),
+                })
+                .collect(),
+        };
+        let text =
+            serde_json::to_string_pretty(&out).map_err(|e| Error::Unreachable(e.to_string()))?;
+        emit(&format!("{text}\n"));
+        return Ok(());
+    }
+    let name_w = config
+        .resolved
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let value_w = config
+        .resolved
+        .iter()
+        .map(|r| r.value.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut text = format!("{:<name_w$}  {:<value_w$}  SOURCE\n", "NAME", "VALUE");
+    for r in &config.resolved {
+        text.push_str(&format!(
+            "{:<name_w$}  {:<value_w$}  {}\n",
+            r.name, r.value, r.origin
+        ));
+    }
+    emit(&text);
+    Ok(())
 }
 
 /// Logs go to stderr, never stdout: stdout of `credentials` is read by the AWS CLI/SDKs.
