@@ -51,8 +51,9 @@ fn check(ctx: &Ctx) -> Check {
         None => Check::warn(
             ID,
             format!(
-                "{} set{key}: they shadow the instance profile for the AWS CLI and SDKs",
-                set.join(" and ")
+                "{} {} set{key}: they shadow the instance profile for the AWS CLI and SDKs",
+                set.join(" and "),
+                if set.len() == 1 { "is" } else { "are" }
             ),
             fix,
         ),

@@ -239,7 +239,7 @@ impl Report {
         );
         for c in &self.checks {
             let mark = match c.status {
-                Status::Pass => "[ ok ]",
+                Status::Pass => "[pass]",
                 Status::Warn => "[WARN]",
                 Status::Fail => "[FAIL]",
                 Status::Skip => "[skip]",
@@ -257,7 +257,7 @@ impl Report {
         }
         let count = |s: Status| self.checks.iter().filter(|c| c.status == s).count();
         out.push_str(&format!(
-            "verdict: {} — fail {}, warn {}, ok {}, skip {}\n",
+            "verdict: {} — fail {}, warn {}, pass {}, skip {}\n",
             if count(Status::Fail) > 0 {
                 "problems found"
             } else {

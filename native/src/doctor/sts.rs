@@ -228,9 +228,27 @@ async fn identify(ctx: &Ctx, r: Resolved) -> Check {
             ),
         ),
         Err(SdkError::ServiceError(e)) => {
-            let code = e.err().code().unwrap_or("unknown").to_owned();
-            let message = e.err().message().unwrap_or("").to_owned();
-            service_error(&code, &message, &key, &r.from, &at)
+            let body = e.raw().body().bytes().unwrap_or_default();
+            let parsed = match e.err().code() {
+                Some(code) => Some((
+                    code.to_owned(),
+                    e.err().message().unwrap_or("").to_owned(),
+                )),
+                None => wrapped_error(body),
+            };
+            match parsed {
+                Some((code, message)) => service_error(&code, &message, &key, &r.from, &at),
+                // An answer that is not an AWS error document: say what it was.
+                None => Check::fail(
+                    ID,
+                    format!(
+                        "{at} answered HTTP {} without an AWS error code (key {key} from {from}): {}",
+                        e.raw().status().as_u16(),
+                        cause(e.err())
+                    ),
+                    "check that AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL name an STS endpoint",
+                ),
+            }
         }
         Err(e) => Check::fail(
             ID,
@@ -256,6 +274,21 @@ fn cause(e: &(dyn std::error::Error + 'static)) -> String {
         source = inner.source();
     }
     text
+}
+
+/// Code and message of an error document the SDK's parser does not read: the EC2-style
+/// `<ErrorResponse><Errors><Error>…` that moto (and some STS-compatible proxies) send,
+/// where STS itself sends `<ErrorResponse><Error>…`.
+fn wrapped_error(body: &[u8]) -> Option<(String, String)> {
+    let text = std::str::from_utf8(body).ok()?;
+    let element = |name: &str| {
+        let open = format!("<{name}>");
+        let start = text.find(&open)? + open.len();
+        let end = start + text[start..].find(&format!("</{name}>"))?;
+        Some(text[start..end].trim().to_owned())
+    };
+    let code = element("Code").filter(|c| !c.is_empty())?;
+    Some((code, element("Message").unwrap_or_default()))
 }
 
 fn service_error(code: &str, message: &str, key: &str, from: &From, at: &str) -> Check {
@@ -301,5 +334,23 @@ fn service_error(code: &str, message: &str, key: &str, from: &From, at: &str) ->
             format!("{code}: {at} refused GetCallerIdentity for {whose}: {message}"),
             "see the error code in the AWS STS documentation",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_ec2_style_error_wrapping() {
+        let body = br#"<?xml version="1.0"?><ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></Errors></ErrorResponse>"#;
+        assert_eq!(
+            wrapped_error(body),
+            Some((
+                "InvalidClientTokenId".into(),
+                "The security token included in the request is invalid.".into()
+            ))
+        );
+        assert_eq!(wrapped_error(b"<html>502</html>"), None);
     }
 }

@@ -46,13 +46,13 @@ fn json_has_the_documented_shape() {
 #[test]
 fn text_marks_each_check_and_indents_the_fix() {
     let text = report(&[("a.b", Status::Pass), ("c", Status::Warn)]).render();
-    assert!(text.contains("[ ok ] a.b  a.b finding\n"), "{text}");
+    assert!(text.contains("[pass] a.b  a.b finding\n"), "{text}");
     assert!(
         text.contains("[WARN] c    c finding\n       fix: first step\n            second step\n"),
         "{text}"
     );
     assert!(
-        text.ends_with("verdict: no failures — fail 0, warn 1, ok 1, skip 0\n"),
+        text.ends_with("verdict: no failures — fail 0, warn 1, pass 1, skip 0\n"),
         "{text}"
     );
 }
