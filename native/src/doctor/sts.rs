@@ -19,6 +19,7 @@ use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_http_client::tls;
 use tokio::sync::oneshot;
 
 use super::imds::Handoff;
@@ -202,8 +203,13 @@ async fn identify(ctx: &Ctx, r: Resolved) -> Check {
         None,
         "freshcreds-doctor",
     );
+    // rustls with ring, as for IMDS: the crate carries no aws-lc.
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+        .build_https();
     let mut builder = aws_sdk_sts::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(http)
         .region(Region::new(region))
         .credentials_provider(credentials)
         .retry_config(RetryConfig::standard().with_max_attempts(2))
