@@ -168,15 +168,15 @@ fn resolve(flags: &SettingFlags) -> Result<Config, Error> {
     Config::resolve(&inputs)
 }
 
-/// `doctor` and `config` report findings themselves: unless `FRESHCREDS_LOG` asks for more,
-/// the engine's warnings (which would repeat the findings on stderr) are kept quiet.
+/// `doctor` and `config` report findings themselves: unless `FRESHCREDS_LOG` asks for logs,
+/// the engine's warnings and errors (which would repeat the findings on stderr) stay off.
 fn log_level<'a>(command: &Command, config: &'a Config) -> &'a str {
     let chosen = config
         .resolved
         .iter()
         .any(|r| r.name == "log.level" && r.origin != Origin::Default);
     match command {
-        Command::Doctor(_) | Command::Config(_) if !chosen => "error",
+        Command::Doctor(_) | Command::Config(_) if !chosen => "off",
         _ => &config.log_level,
     }
 }

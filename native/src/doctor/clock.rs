@@ -150,7 +150,7 @@ fn ntp_clients(proc: &Path) -> Vec<(&'static str, u32)> {
 
 fn describe_clients(clients: &[(&str, u32)]) -> String {
     match clients {
-        [] => "no NTP client is running (looked for chronyd, ntpd, openntpd, systemd-timesyncd; in a container the host's counts)".into(),
+        [] => "no NTP client is running (looked for chronyd, ntpd, openntpd, systemd-timesyncd; in a container, the host's keeps time)".into(),
         _ => {
             let list: Vec<String> = clients
                 .iter()

@@ -463,6 +463,12 @@ fn proxy_check(ctx: &Ctx) -> Check {
             format!("{} set, and NO_PROXY covers {host}", set.join(", ")),
         );
     }
+    let mut hosts = vec![host.clone()];
+    for default in ["169.254.169.254", "fd00:ec2::254"] {
+        if !hosts.iter().any(|h| h == default) {
+            hosts.push(default.to_owned());
+        }
+    }
     let existing = no_proxy.map(|l| format!(",{l}")).unwrap_or_default();
     Check::warn(
         PROXY_ID,
@@ -470,7 +476,10 @@ fn proxy_check(ctx: &Ctx) -> Check {
             "{} set without {host} in NO_PROXY: the AWS CLI and other SDKs that honour these variables send IMDS requests (and so the credentials) to the proxy, which cannot reach the instance's link-local IMDS (freshcreds itself never proxies IMDS)",
             set.join(", ")
         ),
-        format!("export NO_PROXY={host},169.254.169.254,fd00:ec2::254{existing} (and no_proxy, for tools that read the lower-case name)"),
+        format!(
+            "export NO_PROXY={}{existing} (and no_proxy, for tools that read the lower-case name)",
+            hosts.join(",")
+        ),
     )
 }
 
