@@ -40,4 +40,5 @@ demo: rig
 bench: bench-rust
 
 bench-rust:
-	$(CARGO) run --release -p freshcreds --example bench_engine
+	$(CARGO) build --release -p freshcreds --lib
+	$(CARGO) run --release -q -p freshcreds --example bench_engine

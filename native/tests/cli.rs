@@ -49,6 +49,30 @@ fn credentials_prints_credential_process_json() {
 }
 
 #[test]
+fn imds_is_never_reached_through_a_proxy() {
+    let fake = FakeImds::start(Creds::numbered(3, Duration::from_secs(3600)));
+    let out = freshcreds()
+        .args([
+            "--imds-endpoint",
+            &fake.url,
+            "--ntp-server",
+            "off",
+            "credentials",
+        ])
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("http_proxy", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "a dead proxy must not matter: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ASIAFAKE000000000003"));
+}
+
+#[test]
 fn credentials_fails_clearly_with_nothing_at_the_endpoint() {
     let t = Instant::now();
     let out = freshcreds()

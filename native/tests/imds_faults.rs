@@ -78,6 +78,12 @@ fn fetches_over_imdsv2_with_the_extended_path_and_user_agent() {
             1
         );
         assert_eq!(s.hits("GET /latest/meta-data/iam/security-credentials/"), 0);
+        let expected = format!("freshcreds/{}", env!("CARGO_PKG_VERSION"));
+        assert_eq!(
+            s.user_agents.iter().collect::<Vec<_>>(),
+            vec![&expected],
+            "every request's User-Agent"
+        );
     });
 }
 
@@ -356,4 +362,15 @@ fn an_unusable_endpoint_is_a_clear_error_at_once() {
         "{err}"
     );
     assert!(t.elapsed() < Duration::from_secs(5));
+    // The same over https: a clear transport error, no panic from the TLS set-up.
+    let err = engine_https_refused();
+    assert!(
+        err.contains("unreachable") && err.contains("https://127.0.0.1:9"),
+        "{err}"
+    );
+}
+
+fn engine_https_refused() -> String {
+    let engine = engine("https://127.0.0.1:9");
+    engine.credentials_blocking(WAIT).unwrap_err().to_string()
 }

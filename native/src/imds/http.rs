@@ -50,6 +50,9 @@ pub(crate) struct Http {
 
 impl Http {
     pub(crate) fn new(base: Url, timeout: Duration, attempts: u32) -> Result<Self> {
+        // reqwest is built without a bundled crypto provider (ring is much smaller than the
+        // default aws-lc); an already installed process default is kept.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             // IMDS must never go through a proxy: the proxy would see the credentials, and
             // link-local addresses are not reachable through it anyway.

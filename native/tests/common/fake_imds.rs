@@ -105,6 +105,8 @@ pub struct FakeState {
     pub hits: HashMap<String, u32>,
     /// Credential-document reads without a token.
     pub tokenless_creds_reads: u32,
+    /// Every distinct `User-Agent` seen.
+    pub user_agents: std::collections::BTreeSet<String>,
     next_token: u32,
 }
 
@@ -161,6 +163,7 @@ impl FakeImds {
             tokens: Vec::new(),
             hits: HashMap::new(),
             tokenless_creds_reads: 0,
+            user_agents: Default::default(),
             next_token: 0,
         }));
         let app = Router::new().fallback(handle).with_state(state.clone());
@@ -208,6 +211,11 @@ async fn handle(
     let act = {
         let mut s = state.lock().unwrap();
         *s.hits.entry(key.clone()).or_default() += 1;
+        let agent = headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("(none)");
+        s.user_agents.insert(agent.to_owned());
         if method == Method::PUT && path == "/latest/api/token" {
             match s.token_reply.clone() {
                 TokenReply::Normal => {
