@@ -111,6 +111,9 @@ impl SkewSource {
     }
 }
 
+/// Called with (skew in ms, source) when the skew moves.
+type ChangeListener = Box<dyn Fn(i64, SkewSource) + Send + Sync>;
+
 /// The corrected clock, shared by the IMDS client, the refresher and the Java side.
 pub struct SkewClock {
     wall: Arc<dyn WallClock>,
@@ -125,7 +128,7 @@ pub struct SkewClock {
     /// Woken when someone asks for a new SNTP measurement.
     pub(crate) measure_requested: Notify,
     /// Listeners for skew changes (the engine forwards them as events).
-    on_change: Mutex<Option<Box<dyn Fn(i64, SkewSource) + Send + Sync>>>,
+    on_change: Mutex<Option<ChangeListener>>,
 }
 
 impl std::fmt::Debug for SkewClock {
@@ -152,7 +155,7 @@ impl SkewClock {
         }
     }
 
-    pub(crate) fn set_on_change(&self, f: Box<dyn Fn(i64, SkewSource) + Send + Sync>) {
+    pub(crate) fn set_on_change(&self, f: ChangeListener) {
         if let Ok(mut slot) = self.on_change.lock() {
             *slot = Some(f);
         }

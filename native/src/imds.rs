@@ -278,7 +278,7 @@ impl ImdsClient {
                 }
                 Ok(Some(SecretString::new(token.to_owned())))
             }
-            Ok(answer) if matches!(answer.status.as_u16(), 403 | 404 | 405) => {
+            Ok(answer) if matches!(answer.status.as_u16(), 403..=405) => {
                 if self.v1_disabled {
                     return Err(Error::TokenUnavailable {
                         why: "disabled by AWS_EC2_METADATA_V1_DISABLED",

@@ -355,10 +355,13 @@ fn endpoint_mode_rules_follow_the_sdks() {
     assert_eq!(source, "--imds-endpoint-mode");
 }
 
+/// Flags, environment, the bad value as quoted in the message, and the source it names.
+type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str, &'a str);
+
 #[test]
 fn invalid_values_exit_2_and_name_the_value_and_its_source() {
     let home = Home::new("invalid");
-    let cases: [(&[&str], &[(&str, &str)], &str, &str); 5] = [
+    let cases: [Case; 5] = [
         (
             &["--imds-endpoint-mode", "IPv5"],
             &[],
