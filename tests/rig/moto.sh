@@ -66,6 +66,13 @@ cmd_install() {
     rig_lock moto-install 600
     moto_installed && return 0
     command -v python3 >/dev/null 2>&1 || die "python3 not found (install python3 and python3-venv)"
+    # Debian's python3 ships venv without ensurepip until python3-venv is installed.
+    if ! python3 -c 'import venv, ensurepip' 2>/dev/null && [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        note "installing python3-venv"
+        { apt-get install -y -q --no-install-recommends python3-venv ||
+            { apt-get update -q && apt-get install -y -q --no-install-recommends python3-venv; }; } >&2 ||
+            die "apt-get install python3-venv failed"
+    fi
     note "installing moto[server]==$MOTO_VERSION into $MOTO_VENV"
     local log=$RIG_DIR/moto/install.log
     mkdir -p "$RIG_DIR/moto"
