@@ -205,7 +205,9 @@ async fn identify(ctx: &Ctx, r: Resolved) -> Check {
     );
     // rustls with ring, as for IMDS: the crate carries no aws-lc.
     let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring))
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
         .build_https();
     let mut builder = aws_sdk_sts::Config::builder()
         .behavior_version(BehaviorVersion::latest())
