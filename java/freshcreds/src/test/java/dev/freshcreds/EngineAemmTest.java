@@ -185,6 +185,28 @@ class EngineAemmTest {
     }
 
     @Test
+    void theMBeanShowsTheHealthFiguresAndNoSecret() throws Exception {
+        String[] served = rotate(Duration.ofHours(1), Duration.ZERO);
+        try (FreshCredentials fc = engine("jmx-test")) {
+            FreshAwsCredentialsProvider.create(fc).resolveCredentials();
+            javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+            javax.management.ObjectName name = new javax.management.ObjectName("dev.freshcreds:type=Credentials,name=\"jmx-test\"");
+            assertTrue(server.isRegistered(name));
+            assertTrue((Long) server.getAttribute(name, "RefreshCount") >= 1);
+            long left = (Long) server.getAttribute(name, "SecondsToExpiry");
+            assertTrue(left > 3000 && left <= 3600, "SecondsToExpiry " + left);
+            assertEquals("v2", server.getAttribute(name, "ImdsVersion"));
+            assertEquals(served[0].substring(0, 4) + "…" + served[0].substring(16), server.getAttribute(name, "AccessKeyId"));
+            for (javax.management.MBeanAttributeInfo a : server.getMBeanInfo(name).getAttributes()) {
+                String v = String.valueOf(server.getAttribute(name, a.getName()));
+                assertFalse(v.contains(served[1]) || v.contains(served[2]) || v.contains(served[0]), a.getName() + "=" + v);
+            }
+            fc.close();
+            assertFalse(server.isRegistered(name), "close() leaves the MBean registered");
+        }
+    }
+
+    @Test
     void closeWakesTheUpdaterAndLaterCallsFail() throws Exception {
         FreshCredentials fc = engine("close");
         EngineCore core = Access.core(fc);
