@@ -21,6 +21,7 @@ import dev.freshcreds.v1.FreshCredentialsRequestHandler;
 import dev.freshcreds.v2.FreshAwsCredentialsProvider;
 import dev.freshcreds.v2.FreshCredentialsInterceptor;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.net.URI;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -239,6 +240,28 @@ class EngineAemmTest {
         assertEquals(0, child.exitCode, child.toString());
         assertTrue(child.out.contains("RETURNING"), child.toString());
         assertTrue(child.exitAfterLastLineMillis < 2000, "exited " + child.exitAfterLastLineMillis + " ms after main returned");
+    }
+
+    @Test
+    void everyJdkOnThisMachineLoadsTheLibraryAndGetsCredentials() throws Exception {
+        java.util.Set<Path> jdks = new java.util.TreeSet<>();
+        try (java.util.stream.Stream<Path> dirs = java.nio.file.Files.list(java.nio.file.Paths.get("/usr/lib/jvm"))) {
+            dirs.map(d -> d.resolve("bin/java")).filter(java.nio.file.Files::isExecutable).forEach(j -> {
+                try {
+                    jdks.add(j.toRealPath());
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+        }
+        assertFalse(jdks.isEmpty(), "no JDK under /usr/lib/jvm");
+        for (Path java : jdks) {
+            ChildJvm child = ChildJvm.run(java.toString(), ExitMain.class, "-Dfreshcreds.imdsEndpoint=" + aemm.url,
+                    "-Dfreshcreds.ntpServers=off", "-Dfreshcreds.native.workdir=" + System.getProperty("freshcreds.native.workdir"));
+            assertEquals(0, child.exitCode, java + ": " + child);
+            assertTrue(child.out.contains("KEY ASIA"), java + ": " + child);
+            System.out.println(java + ": ok" + (child.err.isEmpty() ? "" : "; stderr: " + child.err.trim()));
+        }
     }
 
     @Test

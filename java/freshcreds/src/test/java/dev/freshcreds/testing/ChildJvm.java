@@ -33,8 +33,20 @@ public final class ChildJvm {
      * @return the outcome
      */
     public static ChildJvm run(Class<?> main, String... jvmOptions) {
+        return run(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java", main, jvmOptions);
+    }
+
+    /**
+     * Runs {@code main} on another JDK with JVM options.
+     *
+     * @param javaBinary the {@code java} launcher
+     * @param main the main class
+     * @param jvmOptions e.g. {@code -Dx=y}
+     * @return the outcome
+     */
+    public static ChildJvm run(String javaBinary, Class<?> main, String... jvmOptions) {
         List<String> cmd = new ArrayList<>();
-        cmd.add(System.getProperty("java.home") + File.separator + "bin" + File.separator + "java");
+        cmd.add(javaBinary);
         cmd.addAll(Arrays.asList(jvmOptions));
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
