@@ -16,12 +16,20 @@ import javax.management.ObjectName;
  * <p>The rendezvous is the platform MBean server: the first loader to load the library
  * registers {@value #BRIDGE_NAME}, whose {@code Dispatcher} attribute is a
  * {@code BiFunction<String, Object[], Object>} (JDK types, so any loader can call it). A
- * later loader that finds it uses a {@link BridgeBackend} over it and loads nothing. The
- * agent registers the same bridge before any application class runs, so it owns the engine.
+ * later loader that finds it uses a {@link BridgeBackend} over it and loads nothing.
+ *
+ * <p>When the {@code -javaagent} is attached, its bootstrap bridge ({@value #AGENT_BRIDGE}, on
+ * the bootstrap class path, so visible from every loader) is asked first: the agent loads the
+ * library in its own loader ({@link #ownDispatcher()}) and owns the engine, and every copy of
+ * the library in the JVM calls through it.
  */
 public final class Backends {
     /** The bridge's object name. */
     public static final String BRIDGE_NAME = "dev.freshcreds:type=NativeBridge";
+    /** The agent's bootstrap bridge class; present only when the agent is attached. */
+    public static final String AGENT_BRIDGE = "dev.freshcreds.bootstrap.FreshcredsBridge";
+    /** How long a library copy waits for the agent to finish loading the native library. */
+    private static final long AGENT_WAIT_MILLIS = 10_000;
 
     private static final Logger LOG = Logger.getLogger("dev.freshcreds");
     private static Backend instance;
@@ -38,6 +46,11 @@ public final class Backends {
     public static synchronized Backend get() {
         if (instance != null) {
             return instance;
+        }
+        Backend agent = fromAgent();
+        if (agent != null) {
+            instance = agent;
+            return agent;
         }
         MBeanServer server = platformServer();
         Backend found = lookup(server);
@@ -57,6 +70,45 @@ public final class Backends {
         }
         instance = found;
         return found;
+    }
+
+    /**
+     * For the agent: this class loader's own natives, never another loader's, and the
+     * dispatcher other loaders should call (the agent publishes it in its bootstrap bridge).
+     *
+     * @return the dispatcher, a {@code BiFunction<String, Object[], Object>} over JDK types
+     * @throws dev.freshcreds.FreshCredentialsException when the library cannot be loaded
+     */
+    public static synchronized BiFunction<String, Object[], Object> ownDispatcher() {
+        if (!(instance instanceof JniBackend)) {
+            instance = new JniBackend(Native.checkLoaded());
+        }
+        return new BackendDispatcher(instance);
+    }
+
+    /**
+     * The agent's dispatcher, if the agent is attached and loaded the library. Reflection,
+     * because the bridge class exists only when the agent put it on the bootstrap class path:
+     * this jar cannot link against it.
+     */
+    @SuppressWarnings("unchecked")
+    private static Backend fromAgent() {
+        Class<?> bridge;
+        try {
+            bridge = Class.forName(AGENT_BRIDGE, false, null);
+        } catch (ClassNotFoundException | LinkageError e) {
+            return null; // no agent: the usual case
+        }
+        try {
+            Object d = bridge.getMethod("engineDispatcher", long.class).invoke(null, AGENT_WAIT_MILLIS);
+            if (d instanceof BiFunction) {
+                return new BridgeBackend((BiFunction<String, Object[], Object>) d, d + " (owned by the freshcreds agent)");
+            }
+            LOG.fine("the freshcreds agent is attached but has no native library; loading this jar's copy");
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.log(Level.FINE, "cannot use the freshcreds agent's bridge", e);
+        }
+        return null;
     }
 
     private static MBeanServer platformServer() {

@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -54,6 +56,7 @@ public final class EngineCore {
     private volatile Function<CredentialsSnapshot, Object> v1Factory;
     private volatile Function<CredentialsSnapshot, Object> v2Factory;
     private volatile ObjectName mbean;
+    private final List<Consumer<Published>> listeners = new CopyOnWriteArrayList<>();
 
     private EngineCore(Backend backend, long handle, String name, long blockingWaitMillis, Runnable onClose) {
         this.backend = backend;
@@ -147,6 +150,30 @@ public final class EngineCore {
     }
 
     /**
+     * Calls {@code listener} with the current state now and after every publication (a new
+     * snapshot, a skew change, expiry, close), in publication order. It runs with the
+     * publication lock held, on the updater thread or a caller of {@link #blocking()}: it must
+     * be quick and must not call back into this core except {@link #published()} and
+     * {@link #healthFigures()}. The agent uses it to feed its bootstrap bridge.
+     *
+     * @param listener the listener; exceptions it throws are logged and ignored
+     */
+    public void addPublishListener(Consumer<Published> listener) {
+        synchronized (lock) {
+            listeners.add(listener);
+            notify(listener, published);
+        }
+    }
+
+    private static void notify(Consumer<Published> listener, Published p) {
+        try {
+            listener.accept(p);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "a publish listener failed", e);
+        }
+    }
+
+    /**
      * The slow path, for a caller that found nothing valid published: a bounded native call
      * that waits for the engine's single running fetch.
      *
@@ -230,6 +257,9 @@ public final class EngineCore {
         }
         synchronized (lock) {
             published = Published.EMPTY;
+            for (Consumer<Published> l : listeners) {
+                notify(l, Published.EMPTY);
+            }
         }
         try {
             backend.engineClose(handle);
@@ -253,6 +283,9 @@ public final class EngineCore {
             }
             Published next = build(s);
             published = next;
+            for (Consumer<Published> l : listeners) {
+                notify(l, next);
+            }
             if (current.snapshot == null || s == null || current.snapshot.seq() != s.seq()) {
                 LOG.fine(() -> "published " + next);
             }
