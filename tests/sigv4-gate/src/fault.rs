@@ -506,10 +506,12 @@ struct ProxyStats {
     by_user_agent: BTreeMap<String, u64>,
     /// By method.
     by_method: BTreeMap<String, u64>,
-    /// By outcome: `forwarded`, `throttled`, `unavailable`, `stalled` (then forwarded),
-    /// `refused` (a kept-alive connection closed during a `refuse` outage), `blackholed`,
-    /// `dropped_token_put`, `upstream_error`.
+    /// By what the proxy decided when the request arrived: `forwarded`, `throttled`,
+    /// `unavailable`, `stalled` (held, then forwarded), `refused` (a kept-alive
+    /// connection closed during a `refuse` outage), `blackholed`, `dropped_token_put`.
     by_outcome: BTreeMap<String, u64>,
+    /// Forwards that got no answer from AEMM (answered `502`).
+    upstream_errors: u64,
 }
 
 impl ProxyStats {
@@ -521,6 +523,7 @@ impl ProxyStats {
             by_user_agent: BTreeMap::new(),
             by_method: BTreeMap::new(),
             by_outcome: BTreeMap::new(),
+            upstream_errors: 0,
         }
     }
 
@@ -839,15 +842,16 @@ async fn handle_imds(
             Err(no_answer("token PUT dropped"))
         }
         Fault::Stall { delay } => {
+            state.count(&parts, &user_agent, "stalled");
             let until = delay.map_or(hold_end, |d| now + d.min(state.max_hold));
             if hold(until, &mut stop).await {
-                state.count(&parts, &user_agent, "stalled");
                 return Err(no_answer("stopping"));
             }
-            forward(&state, &parts, body, &user_agent, "stalled").await
+            forward(&state, &parts, body).await
         }
         Fault::Pass | Fault::DropTokenPut => {
-            forward(&state, &parts, body, &user_agent, "forwarded").await
+            state.count(&parts, &user_agent, "forwarded");
+            forward(&state, &parts, body).await
         }
     }
 }
@@ -856,8 +860,6 @@ async fn forward(
     state: &ProxyState,
     parts: &http::request::Parts,
     body: Bytes,
-    user_agent: &str,
-    outcome: &str,
 ) -> Result<Response<Body>, NoAnswer> {
     // AEMM's own `Date` is kept: the proxy stands in for nothing, IMDS is AEMM.
     match state
@@ -865,12 +867,13 @@ async fn forward(
         .forward(parts, body, state.upstream_timeout, MAX_BODY)
         .await
     {
-        Ok(resp) => {
-            state.count(parts, user_agent, outcome);
-            Ok(resp)
-        }
+        Ok(resp) => Ok(resp),
         Err(e) => {
-            state.count(parts, user_agent, "upstream_error");
+            state
+                .stats
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .upstream_errors += 1;
             log_line(
                 COMPONENT,
                 format_args!("{} {}: {e}", parts.method, parts.uri.path()),
