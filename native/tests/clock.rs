@@ -12,7 +12,7 @@ use freshcreds::{Engine, Event, OffsetClock, SkewClock, SkewSource, SystemClock}
 
 #[test]
 fn measures_a_known_offset_within_50_ms() {
-    let chrony = Chrony::start(11131, Some("+600s"));
+    let chrony = Chrony::start(common::free_udp_port(), Some("+600s"));
     let clock = SkewClock::new(Arc::new(SystemClock));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -30,7 +30,7 @@ fn measures_a_known_offset_within_50_ms() {
 
 #[test]
 fn an_unanswered_server_is_skipped_for_the_next() {
-    let chrony = Chrony::start(11132, None);
+    let chrony = Chrony::start(common::free_udp_port(), None);
     let clock = SkewClock::new(Arc::new(SystemClock));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -46,7 +46,7 @@ fn an_unanswered_server_is_skipped_for_the_next() {
 #[test]
 fn a_host_ten_minutes_slow_still_refreshes_before_the_true_expiry() {
     // chrony tells true time; the engine's wall clock is 10 minutes slow.
-    let chrony = Chrony::start(11133, None);
+    let chrony = Chrony::start(common::free_udp_port(), None);
     // 16 s credentials with 8 s left (true time): due for refresh now on the true clock,
     // but 608 s away from expiry on the slow clock.
     let mut creds = Creds::numbered(1, Duration::from_secs(8));

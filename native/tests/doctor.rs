@@ -168,14 +168,6 @@ fn closed_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 // ===== shared peers: started once per test binary, stopped when it exits (RIG_OWNER_PID) =====
 
 fn aemm() -> &'static Aemm {
@@ -187,7 +179,7 @@ fn chrony(offset: Option<&'static str>) -> &'static Chrony {
     static PLAIN: OnceLock<Chrony> = OnceLock::new();
     static SHIFTED: OnceLock<Chrony> = OnceLock::new();
     let cell = if offset.is_some() { &SHIFTED } else { &PLAIN };
-    cell.get_or_init(|| Chrony::start(free_udp_port(), offset))
+    cell.get_or_init(|| Chrony::start(common::free_udp_port(), offset))
 }
 
 /// moto server with authentication on (`tests/rig/moto.sh`).

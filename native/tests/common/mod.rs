@@ -155,6 +155,15 @@ impl Drop for Aemm {
     }
 }
 
+/// A UDP port on 127.0.0.1 that was free a moment ago (for a chrony instance), so test
+/// binaries running at the same time do not collide on fixed ports.
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free UDP port")
+        .port()
+}
+
 /// A chrony NTP server on a loopback port, optionally with a faked offset; stopped on drop.
 pub struct Chrony {
     pub server: String,
