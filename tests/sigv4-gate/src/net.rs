@@ -297,8 +297,9 @@ pub(crate) async fn accept_loop<M, S, E>(
     let _ = stop_tx.send(true);
 }
 
-/// The type of every request handler's error: handlers answer every request, except
-/// where a fault means "no answer at all" (then the connection is closed).
+/// The fault proxy's handler error. Returning it means "no answer at all": hyper then
+/// closes the connection without writing a response, which is what a client behind a
+/// dead IMDS or a dropped packet sees.
 pub(crate) type NoAnswer = Box<dyn std::error::Error + Send + Sync>;
 
 /// Wraps an infallible handler result for hyper.
