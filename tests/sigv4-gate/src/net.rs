@@ -308,7 +308,7 @@ pub(crate) fn always<T>(value: T) -> Result<T, Infallible> {
 }
 
 /// A server running on a small runtime of its own, for callers that have none (tests,
-/// mostly). Dropping it stops the server: open connections get [`DRAIN_TIMEOUT`] to finish,
+/// mostly). Dropping it stops the server: open connections get 2 s to finish,
 /// then the runtime is shut down.
 pub struct Background {
     stop: Option<watch::Sender<bool>>,

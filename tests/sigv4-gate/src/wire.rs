@@ -16,8 +16,8 @@
 //!   errors EC2-style in `<Errors>`, which not every SDK reads).
 //!
 //! The codes and messages are AWS's own: `ExpiredToken` "The security token included in
-//! the request is expired"; `SignatureDoesNotMatch` with "Signature expired: <t> is now
-//! earlier than <t> (<t> - 5 min.)" or "Signature not yet current: …" for clock skew
+//! the request is expired"; `SignatureDoesNotMatch` with "Signature expired: T1 is now
+//! earlier than T2 (T3 - 5 min.)" or "Signature not yet current: …" for clock skew
 //! (STS, and SQS in both protocols, answer skew that way; `RequestExpired` and
 //! `RequestTimeTooSkewed` belong to EC2 and S3); `SignatureDoesNotMatch` "The request
 //! signature we calculated does not match …" for a wrong signature; and
