@@ -53,9 +53,14 @@ abstract class ItSupport {
 
     /** Agent options for AEMM, with NTP off (nothing may reach a link-local address). */
     String agentArgs(String... more) {
-        StringBuilder sb = new StringBuilder("endpoint=" + aemm.url + ",ntp=off");
+        StringBuilder sb = new StringBuilder("endpoint=" + aemm.url);
+        boolean ntp = false;
         for (String m : more) {
             sb.append(',').append(m);
+            ntp |= m.startsWith("ntp=");
+        }
+        if (!ntp) {
+            sb.append(",ntp=off");
         }
         return sb.toString();
     }

@@ -27,10 +27,14 @@ public final class V2App {
                 System.out.println("call=ok");
                 break;
             }
-            case "skew": {
+            case "skew":
+            case "skew-attach": {
+                System.out.println("localNow=" + System.currentTimeMillis());
+                System.out.println("pid=" + java.lang.management.ManagementFactory.getRuntimeMXBean().getName().split("@")[0]);
                 System.out.println("offsetAtA=" + SdkGlobalTime.getGlobalTimeOffset());
                 SqsClient a = client(endpoint);
-                long deadline = System.nanoTime() + 20_000_000_000L;
+                System.out.println("clientA=built");
+                long deadline = System.nanoTime() + 30_000_000_000L;
                 while (SdkGlobalTime.getGlobalTimeOffset() == 0 && System.nanoTime() < deadline) {
                     Thread.sleep(50);
                 }
