@@ -69,7 +69,8 @@ public final class AgentEngine {
             AgentLog.fine("engine started (" + options + "; " + c.healthFigures().library + ")");
         } catch (Throwable e) {
             AgentLog.warn("freshcreds is not serving credentials, so the AWS SDKs keep their own providers: "
-                    + e.getMessage(), e);
+                    + e.getMessage());
+            AgentLog.fine("engine start failure", e);
         } finally {
             FreshcredsBridge.engineStarted(dispatcher);
         }
