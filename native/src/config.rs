@@ -23,6 +23,9 @@ use reqwest::Url;
 use crate::error::{Error, Result};
 use crate::profile::Profile;
 
+mod role;
+pub use role::{RoleOptions, StsOptions, MAX_ROLE_DURATION, MIN_ROLE_DURATION, ROLE_CHAINING_CAP};
+
 /// The default IMDS endpoint in IPv4 mode.
 pub const IPV4_ENDPOINT: &str = "http://169.254.169.254";
 /// The default IMDS endpoint in IPv6 mode.
@@ -250,8 +253,12 @@ pub struct Config {
     /// A role to assume on top of the source (`FRESHCREDS_ROLE_ARN`); `None` uses the
     /// source's own credentials.
     pub role_arn: Option<String>,
+    /// How `role_arn` is assumed: session name, duration, external id, session policy.
+    pub role: RoleOptions,
     /// Where the base credentials come from (`FRESHCREDS_SOURCE`).
     pub source: SourceKind,
+    /// Where STS is reached: region and endpoint.
+    pub sts: StsOptions,
     /// Log filter for `tracing` (`warn`, `info`, `debug`, `trace`, or a filter directive).
     pub log_level: String,
     /// Every setting with its value and origin.
@@ -350,18 +357,28 @@ impl Config {
             value: role_arn.clone().unwrap_or_else(|| "none".into()),
             origin: o,
         });
+        let role = role::resolve_role(&lookup, &mut resolved)?;
 
         let (v, o) = lookup(&SOURCE);
         let source = match v.trim().to_ascii_lowercase().as_str() {
-            "instance-profile" => SourceKind::InstanceProfile,
+            // `imds` is the short name the CLI's `--source imds|chain` uses.
+            "instance-profile" | "imds" => SourceKind::InstanceProfile,
             "chain" => SourceKind::Chain,
-            _ => return Err(bad(&SOURCE, &v, &o, "expected instance-profile or chain")),
+            _ => {
+                return Err(bad(
+                    &SOURCE,
+                    &v,
+                    &o,
+                    "expected imds (also spelled instance-profile) or chain",
+                ))
+            }
         };
         resolved.push(Resolved {
             name: SOURCE.name,
             value: source.as_str().to_owned(),
             origin: o,
         });
+        let sts = role::resolve_sts(&lookup, &mut resolved)?;
 
         let (log_level, o) = lookup(&LOG_LEVEL);
         resolved.push(Resolved {
@@ -379,7 +396,9 @@ impl Config {
             refresh_ahead,
             ntp_servers,
             role_arn,
+            role,
             source,
+            sts,
             log_level,
             resolved,
         })

@@ -25,9 +25,9 @@ use crate::clock::{self, SkewClock, SkewSource, SystemClock, WallClock};
 use crate::config::Config;
 use crate::credentials::Snapshot;
 use crate::error::{Error, Result};
-use crate::imds::{ImdsClient, ImdsVersion};
+use crate::imds::ImdsVersion;
 use crate::refresh::{self, Control, Shared, Stats};
-use crate::source::{InstanceProfile, Source};
+use crate::source::Source;
 
 /// Something the engine did, for `freshcreds watch` and the Java updater thread.
 #[derive(Debug, Clone)]
@@ -146,13 +146,9 @@ impl EngineBuilder {
     pub fn start(self) -> Result<Engine> {
         let handle = runtime()?.handle().clone();
         let clock = Arc::new(SkewClock::new(self.wall_clock));
-        let source = match self.source {
-            Some(s) => s,
-            None => Arc::new(InstanceProfile::new(Arc::new(ImdsClient::new(
-                &self.config,
-                clock.clone(),
-            )?))),
-        };
+        // The instance profile or the default chain (setting `source`), or the injected
+        // source, with `role.arn` assumed on top when set.
+        let source = crate::sts::source_for(&self.config, clock.clone(), self.source)?;
         let (events, _) = broadcast::channel(256);
         let (generation, _) = watch::channel(0);
         let shared = Arc::new(Shared {

@@ -145,6 +145,127 @@ pub enum Error {
         detail: String,
     },
 
+    /// The requested role session is longer than the one hour AWS allows when the source
+    /// holds role credentials (role chaining). Refused before any STS call.
+    #[error("role.duration {duration} (from {duration_origin}) is longer than the 1h AWS allows for role chaining: {source_desc} holds role credentials, so assuming {role_arn} with them is role chaining and STS would refuse it; ask for 1h or less (FRESHCREDS_ROLE_DURATION=1h, --duration 1h)")]
+    RoleChainingCap {
+        /// The role to assume.
+        role_arn: String,
+        /// The duration asked for, e.g. `2h`.
+        duration: String,
+        /// Where the duration came from.
+        duration_origin: String,
+        /// The source, e.g. `the instance profile`.
+        source_desc: String,
+    },
+
+    /// STS refused `AssumeRole` for this caller (`AccessDenied`).
+    #[error("AccessDenied: {caller} may not assume {role_arn}: {message}; the role's trust policy must name that caller (Principal) and allow sts:AssumeRole{external_id_hint}, and the caller's own policies must allow sts:AssumeRole on {role_arn}")]
+    AssumeRoleDenied {
+        /// The role.
+        role_arn: String,
+        /// Who asked: the caller's ARN when known, else the key and its source.
+        caller: String,
+        /// STS's message.
+        message: String,
+        /// A hint about the external id, or empty.
+        external_id_hint: String,
+    },
+
+    /// STS refused the source credentials as expired (`ExpiredToken`).
+    #[error("ExpiredToken: STS says the source credentials (key {key} from {source_desc}) have expired: {message}; {fix}")]
+    SourceExpired {
+        /// The source credentials' key id, abbreviated.
+        key: String,
+        /// The source.
+        source_desc: String,
+        /// STS's message.
+        message: String,
+        /// What happens next or what to do.
+        fix: String,
+    },
+
+    /// STS throttled `AssumeRole`; the current role session stays in use.
+    #[error("STS throttled AssumeRole of {role_arn} ({code}: {message}); keeping the current session and retrying with backoff")]
+    StsThrottled {
+        /// The role.
+        role_arn: String,
+        /// `Throttling`, `ThrottlingException`, `RequestLimitExceeded`...
+        code: String,
+        /// STS's message.
+        message: String,
+    },
+
+    /// STS is not activated in this region for the account (`RegionDisabledException`).
+    #[error("RegionDisabledException: STS is not activated in region {region} for this account: {message}; activate it (IAM console, Account settings, Security Token Service regions) or point freshcreds at an active region with AWS_REGION or AWS_ENDPOINT_URL_STS")]
+    StsRegionDisabled {
+        /// The region used.
+        region: String,
+        /// STS's message.
+        message: String,
+    },
+
+    /// STS answered `AssumeRole` with another error.
+    #[error("{code}: STS refused AssumeRole of {role_arn}: {message}; {fix}")]
+    Sts {
+        /// The error code.
+        code: String,
+        /// The role.
+        role_arn: String,
+        /// STS's message.
+        message: String,
+        /// What to do.
+        fix: String,
+        /// Whether retrying soon can help.
+        retryable: bool,
+    },
+
+    /// STS could not be reached, or answered without an AWS error code.
+    #[error("STS at {endpoint} could not be reached for AssumeRole of {role_arn}: {detail} (check the route to STS: proxy, firewall, or an STS VPC endpoint named by AWS_ENDPOINT_URL_STS)")]
+    StsUnreachable {
+        /// The endpoint or region used.
+        endpoint: String,
+        /// The role.
+        role_arn: String,
+        /// What happened.
+        detail: String,
+    },
+
+    /// No step of the default chain had credentials.
+    #[error("no credentials in the default chain (env, profile, web identity, container, IMDS): {detail}")]
+    ChainEmpty {
+        /// What each step said.
+        detail: String,
+    },
+
+    /// A step of the default chain failed (as in the SDKs, the chain stops there).
+    #[error("the default chain's {step} step failed: {detail}")]
+    ChainStep {
+        /// The step, e.g. `profile dev`.
+        step: String,
+        /// What failed (the provider's message, never a secret).
+        detail: String,
+    },
+
+    /// A static session token (not refreshable) has passed its expiry.
+    #[error("the static session token from {origin} (key {key}) expired at {expired_at} and cannot be refreshed: replace it, or use a source that refreshes (the instance profile, a role profile with source_profile or credential_source, SSO)")]
+    StaticTokenExpired {
+        /// Where it was read, e.g. `env AWS_SESSION_TOKEN`.
+        origin: String,
+        /// The key id, abbreviated.
+        key: String,
+        /// Its expiry, RFC 3339.
+        expired_at: String,
+    },
+
+    /// Chain mode would run `freshcreds credentials` again through a profile's
+    /// `credential_process`, which would run chain mode again, without end.
+    #[error("chain mode would recurse into itself: {detail}; run that credential_process in imds mode (credential_process = freshcreds credentials --source imds), or do not use chain mode with this profile")]
+    ChainRecursion {
+        /// Which profile and command, or which parent process.
+        detail: String,
+    },
+
     /// The engine was closed.
     #[error("the freshcreds engine is closed")]
     Closed,
@@ -165,6 +286,15 @@ impl Error {
                 | Error::HopLimit { .. }
                 | Error::TokenUnavailable { .. }
                 | Error::CodeNotSuccess { .. }
+                | Error::RoleChainingCap { .. }
+                | Error::AssumeRoleDenied { .. }
+                | Error::StsRegionDisabled { .. }
+                | Error::Sts {
+                    retryable: false,
+                    ..
+                }
+                | Error::StaticTokenExpired { .. }
+                | Error::ChainRecursion { .. }
         )
     }
 }

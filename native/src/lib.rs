@@ -35,13 +35,15 @@ mod refresh;
 mod schedule;
 mod secret;
 mod source;
+mod sts;
 mod time_fmt;
 
 pub use clock::{
     OffsetClock, SkewClock, SkewSource, SystemClock, WallClock, ERROR_SKEW, WARN_SKEW,
 };
 pub use config::{
-    Config, Inputs, Origin, Resolved, SourceKind, AMAZON_TIME_SYNC, IPV4_ENDPOINT, IPV6_ENDPOINT,
+    Config, Inputs, Origin, Resolved, RoleOptions, SourceKind, StsOptions, AMAZON_TIME_SYNC,
+    IPV4_ENDPOINT, IPV6_ENDPOINT, MAX_ROLE_DURATION, MIN_ROLE_DURATION, ROLE_CHAINING_CAP,
 };
 pub use credentials::{Credentials, Snapshot};
 pub use engine::{Engine, EngineBuilder, Event, Health};
@@ -49,11 +51,14 @@ pub use error::{Error, Result};
 pub use imds::{ImdsClient, ImdsCredentials, ImdsVersion};
 pub use secret::{abbreviate_key_id, SecretString};
 pub use source::{BoxFuture, InstanceProfile, Source};
+pub use sts::chain::{Chain, STATIC_RECHECK};
+pub use sts::AssumeRole;
 
 /// Pieces the CLI and tests use that are not a stable API.
 pub mod internal {
     pub use crate::clock::{millis_between, probe_ntp, shift};
     pub use crate::imds::{hop_limit_fix, INSTANCE_ID_PLACEHOLDER};
     pub use crate::schedule::{same_expiry_retry, wait_before_refresh, window};
+    pub use crate::sts::chain::{guard_process_recursion, CHAIN_PARENT_VAR};
     pub use crate::time_fmt::{parse_http_date, parse_rfc3339, rfc3339};
 }

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 /// The settings `config` lists, in order.
-const NAMES: [&str; 11] = [
+const NAMES: [&str; 17] = [
     "imds.endpoint",
     "imds.endpoint_mode",
     "imds.disabled",
@@ -18,7 +18,13 @@ const NAMES: [&str; 11] = [
     "refresh.ahead",
     "ntp.servers",
     "role.arn",
+    "role.session_name",
+    "role.duration",
+    "role.external_id",
+    "role.session_policy",
     "source",
+    "sts.region",
+    "sts.endpoint",
     "log.level",
 ];
 

@@ -21,14 +21,19 @@
 #           MOTO_ACCESS_KEY_ID=AKIA...          (rig-admin, a long-term IAM user key)
 #           MOTO_SECRET_ACCESS_KEY=...
 #           MOTO_ROLE_ARN=arn:aws:iam::123456789012:role/rig-role
-#   moto.sh assume-role [PORT] [DURATION_SECONDS] [SESSION_NAME]
-#       AssumeRole rig-role as rig-admin on that instance ($MOTO_PORT if no PORT) and print
-#       temporary credentials that moto accepts (ASIA key + session token):
+#   moto.sh assume-role [PORT] [DURATION_SECONDS] [SESSION_NAME] [ROLE_NAME]
+#       AssumeRole ROLE_NAME (default rig-role) as rig-admin on that instance ($MOTO_PORT
+#       if no PORT) and print temporary credentials that moto accepts (ASIA key + token):
 #           AWS_ACCESS_KEY_ID=ASIA...
 #           AWS_SECRET_ACCESS_KEY=...
 #           AWS_SESSION_TOKEN=...
 #           AWS_CREDENTIAL_EXPIRATION=2026-01-02T03:04:05Z
 #       (moto never enforces that expiry: see README.md.)
+#   moto.sh create-role PORT NAME all|none
+#       Creates role NAME (idempotent) as rig-admin: its trust policy lets any principal
+#       (`*`) call sts:AssumeRole, MaxSessionDuration is 12 h, and its inline policy allows
+#       `*` on `*` (all) or nothing at all (none: a caller moto refuses with AccessDenied).
+#       Prints ROLE_ARN=arn:aws:iam::123456789012:role/NAME
 #   moto.sh stop [PORT]
 #       Stops the instance on PORT ($MOTO_PORT if no argument), or every rig moto server
 #       if neither is given. Idempotent. The log stays in the instance directory.
@@ -167,16 +172,35 @@ if mode == "bootstrap":
         json.dump({"AccountId": account, "AccessKeyId": key["AccessKeyId"],
                    "SecretAccessKey": key["SecretAccessKey"], "RoleArn": role["Arn"]}, f)
 elif mode == "assume-role":
-    url, admin_file, duration, name = sys.argv[2:6]
+    url, admin_file, duration, name, role = sys.argv[2:7]
     with open(admin_file) as f:
         admin = json.load(f)
     sts = client("sts", url, admin["AccessKeyId"], admin["SecretAccessKey"])
-    c = sts.assume_role(RoleArn=admin["RoleArn"], RoleSessionName=name,
+    arn = admin["RoleArn"] if not role else admin["RoleArn"].rsplit("/", 1)[0] + "/" + role
+    c = sts.assume_role(RoleArn=arn, RoleSessionName=name,
                         DurationSeconds=int(duration))["Credentials"]
     print(f"AWS_ACCESS_KEY_ID={c['AccessKeyId']}")
     print(f"AWS_SECRET_ACCESS_KEY={c['SecretAccessKey']}")
     print(f"AWS_SESSION_TOKEN={c['SessionToken']}")
     print("AWS_CREDENTIAL_EXPIRATION=" + c["Expiration"].strftime("%Y-%m-%dT%H:%M:%SZ"))
+elif mode == "create-role":
+    url, admin_file, name, policy = sys.argv[2:6]
+    with open(admin_file) as f:
+        admin = json.load(f)
+    iam = client("iam", url, admin["AccessKeyId"], admin["SecretAccessKey"])
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
+    try:
+        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust,
+                               MaxSessionDuration=43200)["Role"]
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
+        role = iam.get_role(RoleName=name)["Role"]
+    if policy == "all":
+        iam.put_role_policy(RoleName=name, PolicyName=name + "-all",
+                            PolicyDocument=allow_all("All"))
+    print(f"ROLE_ARN={role['Arn']}")
 else:
     sys.exit(f"rig_py: unknown mode {mode}")
 PY
@@ -278,13 +302,25 @@ cmd_start() {
 }
 
 cmd_assume_role() {
-    (($# <= 3)) || usage
-    local port=${1:-${MOTO_PORT:-}} duration=${2:-3600} name=${3:-rig-session} inst
+    (($# <= 4)) || usage
+    local port=${1:-${MOTO_PORT:-}} duration=${2:-3600} name=${3:-rig-session} role=${4:-} inst
     [[ $port =~ ^[0-9]+$ ]] || die "assume-role: give a PORT or set MOTO_PORT"
     [[ $duration =~ ^[0-9]+$ ]] || die "assume-role: bad duration '$duration'"
     inst=$(inst_dir "$port")
     inst_pid "$inst" >/dev/null || die "no rig moto server on port $port"
-    rig_py assume-role "$(cat "$inst/url")" "$inst/admin.json" "$duration" "$name"
+    [[ -z $role || $role =~ ^[A-Za-z0-9+=,.@_-]+$ ]] || die "assume-role: bad role name '$role'"
+    rig_py assume-role "$(cat "$inst/url")" "$inst/admin.json" "$duration" "$name" "$role"
+}
+
+cmd_create_role() {
+    (($# == 3)) || usage
+    local port=$1 name=$2 policy=$3 inst
+    [[ $port =~ ^[0-9]+$ ]] || die "create-role: bad port '$port'"
+    [[ $name =~ ^[A-Za-z0-9+=,.@_-]+$ ]] || die "create-role: bad role name '$name'"
+    [[ $policy == all || $policy == none ]] || die "create-role: policy must be all or none"
+    inst=$(inst_dir "$port")
+    inst_pid "$inst" >/dev/null || die "no rig moto server on port $port"
+    rig_py create-role "$(cat "$inst/url")" "$inst/admin.json" "$name" "$policy"
 }
 
 stop_inst() {
@@ -311,6 +347,7 @@ case ${1:-} in
 install) shift; cmd_install "$@" ;;
 start) shift; cmd_start "$@" ;;
 assume-role) shift; cmd_assume_role "$@" ;;
+create-role) shift; cmd_create_role "$@" ;;
 stop) shift; cmd_stop "$@" ;;
 *) usage ;;
 esac

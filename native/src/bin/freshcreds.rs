@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use freshcreds::internal::rfc3339;
-use freshcreds::{doctor, Config, Engine, Error, Event, Inputs, Origin};
+use freshcreds::{doctor, Config, Engine, Error, Event, Inputs, Origin, SourceKind};
 use serde::Serialize;
 
 /// Keeps AWS credentials fresh: instance-profile credentials with backoff, refreshed ahead
@@ -46,6 +46,32 @@ struct SettingFlags {
     ntp_server: Option<String>,
 }
 
+/// The role to assume and where base credentials come from (`credentials`, `watch`,
+/// `config`). Overrides like [`SettingFlags`].
+#[derive(Args, Debug, Default)]
+struct RoleFlags {
+    /// Assume this IAM role on top of the source (arn:aws:iam::ACCOUNT:role/NAME).
+    #[arg(long, value_name = "ARN")]
+    role_arn: Option<String>,
+    /// The role session name (default freshcreds-<unix seconds>).
+    #[arg(long, value_name = "NAME")]
+    role_session_name: Option<String>,
+    /// The role session's duration, 15m to 12h (at most 1h on instance-profile credentials:
+    /// role chaining).
+    #[arg(long, value_name = "DURATION")]
+    duration: Option<String>,
+    /// The external id the role's trust policy asks for.
+    #[arg(long, value_name = "ID")]
+    external_id: Option<String>,
+    /// An inline session policy (JSON) narrowing the role's permissions.
+    #[arg(long, value_name = "JSON")]
+    session_policy: Option<String>,
+    /// Where base credentials come from: imds (the instance profile) or chain (the AWS
+    /// SDKs' default chain: env, profile, web identity, container, IMDS).
+    #[arg(long, value_name = "imds|chain")]
+    source: Option<String>,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Print credentials as `credential_process` JSON (Version 1) and exit.
@@ -55,9 +81,14 @@ enum Command {
         /// How long to wait for credentials.
         #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
         wait: Duration,
+        #[command(flatten)]
+        role: RoleFlags,
     },
     /// Run the refresher and print one line per event until interrupted.
-    Watch,
+    Watch {
+        #[command(flatten)]
+        role: RoleFlags,
+    },
     /// Diagnose the causes of expired-token errors on this host.
     ///
     /// Runs every check concurrently under one deadline and prints one line per check, with
@@ -86,6 +117,8 @@ struct ConfigArgs {
     /// Print {"settings":[{"name","value","source"}]}.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    role: RoleFlags,
 }
 
 #[derive(Serialize)]
@@ -123,7 +156,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    let config = match resolve(&cli.settings) {
+    let config = match resolve(&cli.settings, role_flags(&cli.command)) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("freshcreds: {e}");
@@ -132,8 +165,8 @@ fn main() -> ExitCode {
     };
     init_logging(log_level(&cli.command, &config));
     let result = match cli.command {
-        Command::Credentials { wait } => credentials(config, wait),
-        Command::Watch => watch(config),
+        Command::Credentials { wait, .. } => credentials(config, wait),
+        Command::Watch { .. } => watch(config),
         Command::Doctor(args) => return run_doctor(config, &args),
         Command::Config(args) => print_config(&config, args.json),
     };
@@ -146,8 +179,35 @@ fn main() -> ExitCode {
     }
 }
 
-fn resolve(flags: &SettingFlags) -> Result<Config, Error> {
+fn role_flags(command: &Command) -> Option<&RoleFlags> {
+    match command {
+        Command::Credentials { role, .. } | Command::Watch { role } => Some(role),
+        Command::Config(args) => Some(&args.role),
+        Command::Doctor(_) => None,
+    }
+}
+
+fn resolve(flags: &SettingFlags, role: Option<&RoleFlags>) -> Result<Config, Error> {
     let mut inputs = Inputs::from_process();
+    if let Some(r) = role {
+        let pairs = [
+            ("role.arn", &r.role_arn, "--role-arn"),
+            (
+                "role.session_name",
+                &r.role_session_name,
+                "--role-session-name",
+            ),
+            ("role.duration", &r.duration, "--duration"),
+            ("role.external_id", &r.external_id, "--external-id"),
+            ("role.session_policy", &r.session_policy, "--session-policy"),
+            ("source", &r.source, "--source"),
+        ];
+        for (name, value, flag) in pairs {
+            if let Some(v) = value {
+                inputs.set(name, v.clone(), flag);
+            }
+        }
+    }
     let pairs = [
         ("imds.endpoint", &flags.imds_endpoint, "--imds-endpoint"),
         (
@@ -272,7 +332,17 @@ fn init_logging(level: &str) {
         .init();
 }
 
+/// Chain mode may run a profile's `credential_process`, which may be this very command:
+/// refuse to be started by ourselves, and mark our children.
+fn guard_chain(config: &Config) -> Result<(), Error> {
+    if config.source == SourceKind::Chain {
+        freshcreds::internal::guard_process_recursion()?;
+    }
+    Ok(())
+}
+
 fn credentials(config: Config, wait: Duration) -> Result<(), Error> {
+    guard_chain(&config)?;
     // A one-shot process: no NTP probe needed before answering; IMDS Date headers suffice.
     let engine = Engine::start(config)?;
     let snapshot = engine.credentials_blocking(wait)?;
@@ -291,6 +361,7 @@ fn credentials(config: Config, wait: Duration) -> Result<(), Error> {
 }
 
 fn watch(config: Config) -> Result<(), Error> {
+    guard_chain(&config)?;
     let engine = Engine::start(config)?;
     let mut events = engine.subscribe();
     println!("{} watching {}", stamp(&engine), engine.health().source);

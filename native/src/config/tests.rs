@@ -206,7 +206,7 @@ fn bad_role_arn_and_source_name_the_value() {
     for (var, value) in [
         ("FRESHCREDS_ROLE_ARN", "arn:aws:iam::123:role/app"),
         ("FRESHCREDS_ROLE_ARN", "arn:aws:iam::123456789012:user/bob"),
-        ("FRESHCREDS_SOURCE", "imds"),
+        ("FRESHCREDS_SOURCE", "ecs"),
     ] {
         let err = Config::resolve(&inputs(&[(var, value)], &[]))
             .unwrap_err()

@@ -13,13 +13,9 @@
 //! `AWS_DEFAULT_REGION`, the profile's `region`, the instance's region, else `us-east-1`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use aws_sdk_sts::config::retry::RetryConfig;
-use aws_sdk_sts::config::timeout::TimeoutConfig;
-use aws_sdk_sts::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
-use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
-use aws_smithy_http_client::tls;
+use aws_sdk_sts::config::Credentials as SdkCredentials;
+use aws_sdk_sts::error::SdkError;
 use tokio::sync::oneshot;
 
 use super::imds::Handoff;
@@ -29,9 +25,6 @@ use crate::secret::{abbreviate_key_id, SecretString};
 
 /// The check's id.
 pub(crate) const ID: &str = "sts.identity";
-
-const DEFAULT_REGION: &str = "us-east-1";
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Where the resolved credentials came from.
 enum From {
@@ -168,20 +161,15 @@ fn not_imitated(what: &str, profile: Option<&str>) -> Check {
 }
 
 fn endpoint(ctx: &Ctx) -> Option<String> {
-    let ignore = ctx
-        .var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    if ignore {
-        return None;
-    }
-    ctx.var("AWS_ENDPOINT_URL_STS")
-        .or_else(|| ctx.var("AWS_ENDPOINT_URL"))
-        .map(str::to_owned)
+    crate::sts::endpoint_from_env(|name| ctx.var(name))
 }
 
 async fn identify(ctx: &Ctx, r: Resolved) -> Check {
     let endpoint = endpoint(ctx);
-    let region = r.region.clone().unwrap_or_else(|| DEFAULT_REGION.into());
+    let region = r
+        .region
+        .clone()
+        .unwrap_or_else(|| crate::sts::FALLBACK_REGION.into());
     let at = endpoint
         .as_deref()
         .map(|e| format!("STS at {e}"))
@@ -203,28 +191,14 @@ async fn identify(ctx: &Ctx, r: Resolved) -> Check {
         None,
         "freshcreds-doctor",
     );
-    // rustls with ring, as for IMDS: the crate carries no aws-lc.
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    let mut builder = aws_sdk_sts::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(http)
-        .region(Region::new(region))
-        .credentials_provider(credentials)
-        .retry_config(RetryConfig::standard().with_max_attempts(2))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .operation_timeout(ctx.deadline)
-                .build(),
-        );
-    if let Some(url) = &endpoint {
-        builder = builder.endpoint_url(url.clone());
-    }
-    let client = aws_sdk_sts::Client::from_conf(builder.build());
+    let settings = crate::sts::ClientSettings {
+        http: crate::sts::http_client(),
+        region,
+        endpoint,
+        operation_timeout: ctx.deadline,
+        attempts: 2,
+    };
+    let client = crate::sts::client(&settings, credentials);
     match client.get_caller_identity().send().await {
         Ok(out) => Check::pass(
             ID,
@@ -237,13 +211,7 @@ async fn identify(ctx: &Ctx, r: Resolved) -> Check {
         ),
         Err(SdkError::ServiceError(e)) => {
             let body = e.raw().body().bytes().unwrap_or_default();
-            let parsed = match e.err().code() {
-                Some(code) => Some((
-                    code.to_owned(),
-                    e.err().message().unwrap_or("").to_owned(),
-                )),
-                None => wrapped_error(body),
-            };
+            let parsed = crate::sts::service_error_code(e.err(), body);
             match parsed {
                 Some((code, message)) => service_error(&code, &message, &key, &r.from, &at),
                 // An answer that is not an AWS error document: say what it was.
@@ -252,7 +220,7 @@ async fn identify(ctx: &Ctx, r: Resolved) -> Check {
                     format!(
                         "{at} answered HTTP {} without an AWS error code (key {key} from {from}): {}",
                         e.raw().status().as_u16(),
-                        cause(e.err())
+                        crate::sts::cause(e.err())
                     ),
                     "check that AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL name an STS endpoint",
                 ),
@@ -262,41 +230,11 @@ async fn identify(ctx: &Ctx, r: Resolved) -> Check {
             ID,
             format!(
                 "{at} could not be reached (key {key} from {from}): {}",
-                cause(&e)
+                crate::sts::cause(&e)
             ),
             "check the route to STS (proxy, firewall; on a private subnet, an STS VPC endpoint named by AWS_ENDPOINT_URL_STS)",
         ),
     }
-}
-
-/// The SDK's error says "dispatch failure"; the innermost cause says what happened
-/// ("Connection refused", a DNS failure, a timeout).
-fn cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(inner) = source {
-        let t = inner.to_string();
-        if !t.is_empty() {
-            text = t;
-        }
-        source = inner.source();
-    }
-    text
-}
-
-/// Code and message of an error document the SDK's parser does not read: the EC2-style
-/// `<ErrorResponse><Errors><Error>…` that moto (and some STS-compatible proxies) send,
-/// where STS itself sends `<ErrorResponse><Error>…`.
-fn wrapped_error(body: &[u8]) -> Option<(String, String)> {
-    let text = std::str::from_utf8(body).ok()?;
-    let element = |name: &str| {
-        let open = format!("<{name}>");
-        let start = text.find(&open)? + open.len();
-        let end = start + text[start..].find(&format!("</{name}>"))?;
-        Some(text[start..end].trim().to_owned())
-    };
-    let code = element("Code").filter(|c| !c.is_empty())?;
-    Some((code, element("Message").unwrap_or_default()))
 }
 
 fn service_error(code: &str, message: &str, key: &str, from: &From, at: &str) -> Check {
@@ -342,23 +280,5 @@ fn service_error(code: &str, message: &str, key: &str, from: &From, at: &str) ->
             format!("{code}: {at} refused GetCallerIdentity for {whose}: {message}"),
             "see the error code in the AWS STS documentation",
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_ec2_style_error_wrapping() {
-        let body = br#"<?xml version="1.0"?><ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></Errors></ErrorResponse>"#;
-        assert_eq!(
-            wrapped_error(body),
-            Some((
-                "InvalidClientTokenId".into(),
-                "The security token included in the request is invalid.".into()
-            ))
-        );
-        assert_eq!(wrapped_error(b"<html>502</html>"), None);
     }
 }
