@@ -117,3 +117,50 @@ fn the_cli_at_trace_level_logs_no_secret() {
     // stdout is the credential_process answer and does carry them, by design.
     assert!(String::from_utf8_lossy(&out.stdout).contains("SECRETVALUE"));
 }
+
+/// The STS sources at trace level (the AWS SDK's own trace events included): assume-role on
+/// the default chain's environment credentials, against moto with authentication on.
+#[test]
+fn assume_role_and_chain_mode_at_trace_level_log_no_secret() {
+    let moto = common::rig("moto.sh", &["start"], &[]);
+    let url = moto["MOTO_URL"].clone();
+    let port = url.rsplit(':').next().unwrap().to_owned();
+    let role =
+        common::rig("moto.sh", &["create-role", &port, "app-role", "all"], &[])["ROLE_ARN"].clone();
+    let source = common::rig("moto.sh", &["assume-role", &port, "3600", "traced"], &[]);
+    let out = Command::new(env!("CARGO_BIN_EXE_freshcreds"))
+        .env_clear()
+        .env("HOME", std::env::temp_dir())
+        .env("FRESHCREDS_LOG", "trace")
+        .env("FRESHCREDS_NTP_SERVERS", "off")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL_STS", &url)
+        .env("AWS_ACCESS_KEY_ID", &source["AWS_ACCESS_KEY_ID"])
+        .env("AWS_SECRET_ACCESS_KEY", &source["AWS_SECRET_ACCESS_KEY"])
+        .env("AWS_SESSION_TOKEN", &source["AWS_SESSION_TOKEN"])
+        .args(["credentials", "--source", "chain", "--role-arn", &role])
+        .output()
+        .unwrap();
+    let _ = Command::new(common::repo_root().join("tests/rig/moto.sh"))
+        .args(["stop", &port])
+        .output();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("STS.AssumeRole"),
+        "the SDK's trace events were on: {stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let role_secret = json["SecretAccessKey"].as_str().unwrap();
+    let role_token = json["SessionToken"].as_str().unwrap();
+    assert_clean(
+        "stderr",
+        &stderr,
+        &[
+            role_secret,
+            role_token,
+            &source["AWS_SECRET_ACCESS_KEY"],
+            &source["AWS_SESSION_TOKEN"],
+        ],
+    );
+}
