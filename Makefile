@@ -8,7 +8,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export FRESHCREDS_RIG_DIR ?= $(CURDIR)/target/rig
 
-.PHONY: test test-rust test-java rig lint bench bench-rust bench-java build release demo
+.PHONY: test test-rust test-java rig lint bench bench-rust bench-java bench-agent build release demo
 
 build:
 	$(CARGO) build --workspace --all-targets
@@ -38,7 +38,7 @@ demo: rig
 	$(CARGO) build --release -q -p freshcreds --bin freshcreds
 	tests/demo-engine.sh
 
-bench: bench-rust bench-java
+bench: bench-rust bench-java bench-agent
 
 bench-rust:
 	$(CARGO) build --release -p freshcreds --lib
@@ -48,3 +48,8 @@ bench-rust:
 bench-java: rig
 	mvn -B -ntp -q -f java/pom.xml -Pbench install -DskipTests
 	java/freshcreds-bench/run.sh
+
+# JVM start-up with and without the -javaagent (median of RUNS, default 15) and the jar's size.
+bench-agent: rig
+	mvn -B -ntp -q -f java/pom.xml install -DskipTests
+	java/freshcreds-agent/bench/run.sh

@@ -31,6 +31,9 @@ final class AgentMain {
             }
             retransformLoaded(inst, transformer, retransform);
         });
+        Thread prepare = new Thread(transformer::prepare, "freshcreds-agent-prepare");
+        prepare.setDaemon(true);
+        prepare.start();
     }
 
     /** Advises SDK classes loaded before the transformer was registered (dynamic attach). */

@@ -28,6 +28,13 @@ import java.util.regex.Pattern;
  *       (e.g. {@code org.acme.shaded.} for {@code org.acme.shaded.com.amazonaws...}).</li>
  *   <li>{@code wait=DURATION}: how long an SDK call may wait for freshcreds' first credentials
  *       before the SDK's own provider runs (default {@code 5s}; {@code 0} never waits).</li>
+ *   <li>{@code roleArn=ARN}: assume this role on top of the source ({@code freshcreds.roleArn});
+ *       {@code roleSessionName=NAME}, {@code roleDuration=DURATION} (e.g. {@code 1h}; at most
+ *       1 h on instance-profile credentials), {@code externalId=ID} go with it
+ *       ({@code freshcreds.roleSessionName}, {@code freshcreds.roleDuration},
+ *       {@code freshcreds.externalId}).</li>
+ *   <li>{@code source=imds|chain}: the instance profile, or the SDKs' default chain
+ *       ({@code freshcreds.source}).</li>
  * </ul>
  *
  * Engine settings become the matching {@code freshcreds.*} system properties unless the
@@ -146,8 +153,34 @@ public final class AgentOptions {
                         wait = w;
                     }
                     break;
+                case "roleArn":
+                    if (value.startsWith("arn:")) {
+                        props.put("freshcreds.roleArn", value);
+                    } else {
+                        problems.add("roleArn=" + value + ": expected an IAM role ARN such as arn:aws:iam::123456789012:role/app");
+                    }
+                    break;
+                case "roleSessionName":
+                case "roleDuration":
+                case "externalId":
+                    // Checked by the engine, which names the bad value and this property.
+                    if (value.isEmpty()) {
+                        problems.add(key + " is empty");
+                    } else {
+                        props.put("freshcreds." + key, value);
+                    }
+                    break;
+                case "source":
+                    String src = value.toLowerCase(Locale.ROOT);
+                    if (src.equals("imds") || src.equals("chain")) {
+                        props.put("freshcreds.source", src);
+                    } else {
+                        problems.add("source=" + value + ": expected imds or chain; using imds");
+                    }
+                    break;
                 default:
-                    problems.add("unknown option " + key + " (known: mode, log, endpoint, refreshAhead, ntp, sdkPrefix, wait)");
+                    problems.add("unknown option " + key + " (known: mode, log, endpoint, refreshAhead, ntp, sdkPrefix, wait,"
+                            + " roleArn, roleSessionName, roleDuration, externalId, source)");
                     break;
             }
         }

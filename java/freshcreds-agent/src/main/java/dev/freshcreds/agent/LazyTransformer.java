@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The one transformer the agent registers. Its filter is a set lookup of the class name, so
  * every class the JVM loads costs a hash lookup; only the advised SDK classes reach ByteBuddy,
- * which is built on the first such class (in the thread loading it). Never throws: a failure
+ * which the agent's start thread builds in the background ({@link #prepare()}), or the first
+ * such class builds if it comes first. Never throws: a failure
  * leaves the class as the SDK wrote it.
  */
 final class LazyTransformer implements ClassFileTransformer {
@@ -40,6 +41,19 @@ final class LazyTransformer implements ClassFileTransformer {
                 AgentLog.warn("could not advise " + className + " (it keeps the SDK's own behaviour)", t);
             }
             return null;
+        }
+    }
+
+    /**
+     * Builds ByteBuddy now (the agent's start thread calls this after the engine is up): an
+     * application that loads the SDK a moment later finds it ready instead of building it on its
+     * own thread. Never throws.
+     */
+    void prepare() {
+        try {
+            delegate();
+        } catch (Throwable t) {
+            AgentLog.fine("preparing ByteBuddy failed; it is retried on the first AWS SDK class", t);
         }
     }
 

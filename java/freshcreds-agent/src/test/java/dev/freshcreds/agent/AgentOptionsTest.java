@@ -34,6 +34,21 @@ class AgentOptionsTest {
     }
 
     @Test
+    void roleAndSourceOptionsBecomeEngineProperties() {
+        AgentOptions o = AgentOptions.parse("roleArn=arn:aws:iam::123456789012:role/app,roleSessionName=agent-app,"
+                + "roleDuration=30m,externalId=ext-1,source=CHAIN");
+        assertEquals("arn:aws:iam::123456789012:role/app", o.engineProperties().get("freshcreds.roleArn"));
+        assertEquals("agent-app", o.engineProperties().get("freshcreds.roleSessionName"));
+        assertEquals("30m", o.engineProperties().get("freshcreds.roleDuration"));
+        assertEquals("ext-1", o.engineProperties().get("freshcreds.externalId"));
+        assertEquals("chain", o.engineProperties().get("freshcreds.source"));
+        assertTrue(o.problems().isEmpty(), o.problems().toString());
+        AgentOptions bad = AgentOptions.parse("roleArn=app,source=ecs,externalId=");
+        assertEquals(3, bad.problems().size(), bad.problems().toString());
+        assertTrue(bad.engineProperties().isEmpty(), bad.engineProperties().toString());
+    }
+
+    @Test
     void ntpOffWins() {
         assertEquals("off", AgentOptions.parse("ntp=127.0.0.1:123,ntp=off").engineProperties().get("freshcreds.ntpServers"));
     }

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""JVM start-up with and without the freshcreds agent, and the agent jar's size.
+
+Runs each case N times (after one warm-up run), alternating with and without the agent, and
+prints the median wall time of the whole JVM, from exec to exit:
+  hello      a main that prints one line (what premain costs every JVM)
+  sdk-v2     SDK v2 DefaultCredentialsProvider.resolveCredentials() once, against AEMM:
+             without the agent the SDK's own IMDS provider fetches, with it freshcreds does
+Usage: startup.py --agent-jar JAR --cp CLASSPATH --aemm URL [--runs N]
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def run(cmd, env):
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ms = (time.perf_counter() - t0) * 1000
+    if p.returncode != 0:
+        sys.exit("failed: %s\n%s%s" % (" ".join(cmd), p.stdout, p.stderr))
+    return ms
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--agent-jar", required=True)
+    ap.add_argument("--cp", required=True)
+    ap.add_argument("--aemm", required=True)
+    ap.add_argument("--runs", type=int, default=15)
+    a = ap.parse_args()
+    java = os.path.join(os.environ.get("JAVA_HOME", "/usr"), "bin", "java")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and not k.startswith("FRESHCREDS_")}
+    env["AWS_REGION"] = "us-east-1"
+    imds = ["-Daws.ec2MetadataServiceEndpoint=" + a.aemm, "-Dcom.amazonaws.sdk.ec2MetadataServiceEndpointOverride=" + a.aemm]
+    agent = "-javaagent:%s=endpoint=%s,ntp=off" % (a.agent_jar, a.aemm)
+    cases = [("hello", "dev.freshcreds.agent.it.apps.Hello"), ("sdk-v2", "dev.freshcreds.agent.it.apps.FirstCredentials")]
+    size = os.path.getsize(a.agent_jar)
+    print("java: %s" % subprocess.run([java, "-version"], stderr=subprocess.PIPE, text=True).stderr.splitlines()[0])
+    print("agent jar: %s, %d bytes (%.1f MiB)" % (os.path.basename(a.agent_jar), size, size / 1048576.0))
+    print("%-8s %14s %14s %10s   (median of %d runs, ms)" % ("case", "without agent", "with agent", "added", a.runs))
+    for name, main_class in cases:
+        without, with_ = [], []
+        base = [java] + imds + ["-cp", a.cp]
+        run(base + [main_class], env)  # warm the page cache
+        run([base[0], agent] + base[1:] + [main_class], env)
+        for _ in range(a.runs):
+            without.append(run(base + [main_class], env))
+            with_.append(run([base[0], agent] + base[1:] + [main_class], env))
+        w, g = statistics.median(without), statistics.median(with_)
+        print("%-8s %14.0f %14.0f %+10.0f" % (name, w, g, g - w))
+
+
+if __name__ == "__main__":
+    main()
