@@ -15,7 +15,9 @@
 //!    registered expiry is `ExpiredToken`;
 //! 5. checks the signature;
 //! 6. forwards the original method, path, headers (`Host` unchanged) and body bytes to
-//!    moto and relays its answer.
+//!    moto and relays its answer. A request that signed a header botocore never signs
+//!    (SDK v1 signs `User-Agent`) gets a new `Authorization` from the same key first, since
+//!    moto re-checks signatures with botocore (the `resign` module says why).
 //!
 //! Refusals are answered in the caller's protocol (see the `wire` module), and every
 //! answer carries the gate's own `Date`, which SDKs use to correct their clock.
@@ -235,6 +237,23 @@ impl KeyStore {
             .collect();
         out.sort_by(|a, b| a.access_key_id.cmp(&b.access_key_id));
         out
+    }
+
+    /// The SigV4 signing key of a registered key id for a date, region and service, for
+    /// re-signing a request the gate has already verified (the `resign` module).
+    fn signing_key_for(
+        &self,
+        access_key_id: &str,
+        date: chrono::NaiveDate,
+        region: &str,
+        service: &str,
+    ) -> Option<[u8; 32]> {
+        let keys = self.keys.read().unwrap_or_else(PoisonError::into_inner);
+        let key = keys
+            .get(access_key_id)?
+            .secret
+            .to_ksigning(date, region, service);
+        Some(*AsRef::<[u8; 32]>::as_ref(&key))
     }
 
     /// The signing key for a request, or AWS's refusal: the key must be known, the
@@ -530,7 +549,12 @@ async fn handle_aws(
             Err(rej) => (wire::error_response(&protocol, &rej), rej.label()),
             Ok(_) => match state
                 .upstream
-                .forward(&parts, body, state.upstream_timeout, state.max_body)
+                .forward(
+                    &resign::for_moto(parts.clone(), &body, &state.keys),
+                    body,
+                    state.upstream_timeout,
+                    state.max_body,
+                )
                 .await
             {
                 Ok(mut resp) => {
@@ -627,5 +651,6 @@ async fn handle_admin(
     net::always(resp)
 }
 
+mod resign;
 #[cfg(test)]
 mod tests;
