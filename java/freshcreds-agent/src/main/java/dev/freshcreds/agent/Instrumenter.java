@@ -1,81 +1,78 @@
 package dev.freshcreds.agent;
 
 import static net.bytebuddy.matcher.ElementMatchers.named;
-import static net.bytebuddy.matcher.ElementMatchers.none;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import java.lang.instrument.ClassFileTransformer;
+import java.security.ProtectionDomain;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import net.bytebuddy.ByteBuddy;
-import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.ClassFileVersion;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
-import net.bytebuddy.dynamic.scaffold.TypeValidation;
-import net.bytebuddy.utility.JavaModule;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.implementation.Implementation;
+import net.bytebuddy.jar.asm.ClassReader;
+import net.bytebuddy.jar.asm.ClassVisitor;
+import net.bytebuddy.jar.asm.ClassWriter;
+import net.bytebuddy.pool.TypePool;
+import net.bytebuddy.utility.OpenedClassReader;
 
 /**
- * Builds the ByteBuddy transformer for {@link Targets}. Advice is inlined without changing
- * the class format (no new fields or methods), so already loaded classes can be retransformed.
- * Built on first need, by {@link LazyTransformer}: a JVM that never loads an AWS SDK class
- * never loads ByteBuddy.
+ * Weaves ByteBuddy {@link Advice} into the {@link Targets}, used as an ASM visitor directly
+ * (ByteBuddy's documented stand-alone use of {@code Advice}) rather than through
+ * {@code AgentBuilder}: the class is read, the advice inlined into the named no-argument
+ * methods, and nothing else changes (no new fields or methods), so already loaded classes can
+ * be retransformed. Types are described from class files through a lazy {@link TypePool} over
+ * the class's own loader, so nothing is loaded. Built by {@link LazyTransformer}: a JVM that
+ * never loads an AWS SDK class never loads ByteBuddy.
  */
-final class Instrumenter {
-    private Instrumenter() {}
+final class Instrumenter implements ClassFileTransformer {
+    private final Map<String, AsmVisitorWrapper> byInternalName;
+
+    private Instrumenter(Map<String, AsmVisitorWrapper> byInternalName) {
+        this.byInternalName = byInternalName;
+    }
 
     static ClassFileTransformer build(List<Targets.Target> targets) {
-        Map<String, Map<Class<?>, String[]>> byClass = new LinkedHashMap<>();
-        for (Targets.Target t : targets) {
-            Map<Class<?>, String[]> m = byClass.computeIfAbsent(t.className, k -> new IdentityHashMap<>());
-            String[] old = m.get(t.advice);
-            String[] methods = old == null ? new String[] {t.method} : append(old, t.method);
-            m.put(t.advice, methods);
-        }
         Map<Class<?>, Advice> advice = new IdentityHashMap<>();
-        AgentBuilder builder = new AgentBuilder.Default(new ByteBuddy().with(TypeValidation.DISABLED))
-                .disableClassFormatChanges()
-                .ignore(none())
-                .with(new ErrorListener());
-        for (Map.Entry<String, Map<Class<?>, String[]>> e : byClass.entrySet()) {
-            AsmVisitorWrapper.Compound wrappers = null;
-            for (Map.Entry<Class<?>, String[]> a : e.getValue().entrySet()) {
-                Advice adv = advice.computeIfAbsent(a.getKey(), Advice::to);
-                for (String method : a.getValue()) {
-                    AsmVisitorWrapper w = adv.on(named(method).and(takesArguments(0)));
-                    wrappers = wrappers == null ? new AsmVisitorWrapper.Compound(w) : new AsmVisitorWrapper.Compound(wrappers, w);
-                }
-            }
-            AsmVisitorWrapper visit = wrappers;
-            builder = builder.type(named(e.getKey())).transform((b, type, loader, module, domain) -> b.visit(visit));
+        Map<String, AsmVisitorWrapper> m = new HashMap<>();
+        for (Targets.Target t : targets) {
+            Advice a = advice.computeIfAbsent(t.advice, Advice::to);
+            AsmVisitorWrapper w = a.on(named(t.method).and(takesArguments(0)));
+            m.merge(t.className.replace('.', '/'), w, AsmVisitorWrapper.Compound::new);
         }
-        return builder.makeRaw();
+        return new Instrumenter(m);
     }
 
-    private static String[] append(String[] a, String s) {
-        String[] out = java.util.Arrays.copyOf(a, a.length + 1);
-        out[a.length] = s;
-        return out;
-    }
-
-    /** Logs each failed transformation once per class name; the class then loads unchanged. */
-    private static final class ErrorListener extends AgentBuilder.Listener.Adapter {
-        private final Set<String> seen = ConcurrentHashMap.newKeySet();
-
-        @Override
-        public void onError(String typeName, ClassLoader classLoader, JavaModule module, boolean loaded, Throwable throwable) {
-            if (seen.add(typeName)) {
-                AgentLog.warn("could not advise " + typeName + " (it keeps the SDK's own behaviour)", throwable);
-            }
+    @Override
+    public byte[] transform(ClassLoader loader, String className, Class<?> classBeingRedefined,
+            ProtectionDomain protectionDomain, byte[] bytes) {
+        AsmVisitorWrapper wrapper = byInternalName.get(className);
+        if (wrapper == null) {
+            return null;
         }
-
-        @Override
-        public void onTransformation(net.bytebuddy.description.type.TypeDescription typeDescription, ClassLoader classLoader,
-                JavaModule module, boolean loaded, net.bytebuddy.dynamic.DynamicType dynamicType) {
-            AgentLog.fine("advised " + typeDescription.getName() + " in " + classLoader + (loaded ? " (retransformed)" : ""));
-        }
+        String name = className.replace('/', '.');
+        ClassFileLocator locator = new ClassFileLocator.Compound(ClassFileLocator.Simple.of(name, bytes),
+                loader == null ? ClassFileLocator.ForClassLoader.ofBootLoader() : ClassFileLocator.ForClassLoader.of(loader));
+        TypePool pool = TypePool.Default.WithLazyResolution.of(locator);
+        TypeDescription type = pool.describe(name).resolve();
+        int readerFlags = wrapper.mergeReader(0);
+        int writerFlags = wrapper.mergeWriter(0);
+        ClassReader reader = OpenedClassReader.of(bytes);
+        ClassWriter writer = new ClassWriter(reader, writerFlags);
+        ClassVisitor visitor = wrapper.wrap(type, writer,
+                new Implementation.Context.Disabled(type, ClassFileVersion.ofClassFile(bytes),
+                        (readerFlags & ClassReader.EXPAND_FRAMES) != 0
+                                ? Implementation.Context.FrameGeneration.EXPAND : Implementation.Context.FrameGeneration.GENERATE) {
+                    // Anonymous: the constructor is protected. Advice adds no auxiliary types.
+                }, pool,
+                type.getDeclaredFields(), type.getDeclaredMethods(), writerFlags, readerFlags);
+        reader.accept(visitor, readerFlags);
+        AgentLog.fine("advised " + name + " in " + loader + (classBeingRedefined != null ? " (retransformed)" : ""));
+        return writer.toByteArray();
     }
 }
