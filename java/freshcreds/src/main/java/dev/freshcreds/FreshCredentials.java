@@ -120,6 +120,27 @@ public final class FreshCredentials implements AutoCloseable {
         return "FreshCredentials(name=" + core.name() + ", " + core.published() + (core.isClosed() ? ", closed" : "") + ")";
     }
 
+    /** Where base credentials come from ({@link Builder#source(Source)}). */
+    public enum Source {
+        /** The instance profile, read from IMDS (the default). */
+        IMDS("imds"),
+        /**
+         * The AWS SDKs' default chain: environment variables, the profile (static keys, a role
+         * with {@code source_profile} or {@code credential_source}, SSO,
+         * {@code credential_process}), web identity, container credentials, and IMDS last.
+         * Each refreshable answer is refreshed ahead like the instance profile's; a static
+         * session token cannot be refreshed: it is logged as such, with its expiry when
+         * {@code AWS_CREDENTIAL_EXPIRATION} tells it, and never served past that expiry.
+         */
+        CHAIN("chain");
+
+        final String setting;
+
+        Source(String setting) {
+            this.setting = setting;
+        }
+    }
+
     /**
      * Builds a {@link FreshCredentials}. Each setting can be set once; by default every
      * setting comes from system properties, environment variables and the AWS config file,
@@ -228,6 +249,90 @@ public final class FreshCredentials implements AutoCloseable {
          */
         public Builder imdsV1Fallback(boolean allowed) {
             return set("imds.v1_disabled", Boolean.toString(!allowed), "imdsV1Fallback");
+        }
+
+        /**
+         * Assumes this IAM role on top of the source (see {@link #source(Source)}) through
+         * STS {@code AssumeRole}, and keeps the role session fresh the same way: refreshed a
+         * lead time before it expires (5 minutes for a 15-minute session, 15 for an hour),
+         * each time with fresh source credentials, so a rotation of the instance profile
+         * underneath never breaks it. STS is reached in {@code AWS_REGION} (else the
+         * instance's region) at its regional endpoint, or at {@code AWS_ENDPOINT_URL_STS}.
+         * By default, {@code freshcreds.roleArn} or {@code FRESHCREDS_ROLE_ARN}, else no
+         * role.
+         *
+         * @param roleArn e.g. {@code arn:aws:iam::123456789012:role/app}
+         * @return this builder (for chaining)
+         */
+        public Builder assumeRole(String roleArn) {
+            require(roleArn != null && !roleArn.trim().isEmpty(), "roleArn is empty");
+            return set("role.arn", roleArn, "assumeRole");
+        }
+
+        /**
+         * The role session name. By default, {@code freshcreds.roleSessionName} or
+         * {@code FRESHCREDS_ROLE_SESSION_NAME}, else {@code freshcreds-<unix seconds>}.
+         *
+         * @param name 2 to 64 characters of letters, digits and {@code _+=,.@-}
+         * @return this builder (for chaining)
+         */
+        public Builder roleSessionName(String name) {
+            require(name != null && !name.trim().isEmpty(), "name is empty");
+            return set("role.session_name", name, "roleSessionName");
+        }
+
+        /**
+         * The role session's duration. Assuming a role with the instance profile's
+         * credentials is role chaining, which AWS caps at one hour: a longer duration is
+         * refused by {@link #build()}. By default, {@code freshcreds.roleDuration} or
+         * {@code FRESHCREDS_ROLE_DURATION}, else one hour.
+         *
+         * @param duration 15 minutes to 12 hours
+         * @return this builder (for chaining)
+         */
+        public Builder roleDuration(Duration duration) {
+            require(duration != null, "duration == null");
+            require(duration.compareTo(Duration.ofMinutes(15)) >= 0, "duration < 15m");
+            require(duration.compareTo(Duration.ofHours(12)) <= 0, "duration > 12h");
+            return set("role.duration", duration.getSeconds() + "s", "roleDuration");
+        }
+
+        /**
+         * The external id the role's trust policy asks for. By default,
+         * {@code freshcreds.externalId} or {@code FRESHCREDS_EXTERNAL_ID}, else none.
+         *
+         * @param externalId 2 to 1224 characters of letters, digits and {@code _+=,.@:/-}
+         * @return this builder (for chaining)
+         */
+        public Builder externalId(String externalId) {
+            require(externalId != null && !externalId.trim().isEmpty(), "externalId is empty");
+            return set("role.external_id", externalId, "externalId");
+        }
+
+        /**
+         * An inline session policy (IAM policy JSON) that narrows the role's permissions.
+         * By default, {@code freshcreds.roleSessionPolicy} or
+         * {@code FRESHCREDS_ROLE_SESSION_POLICY}, else none.
+         *
+         * @param policyJson a JSON object of at most 2048 characters
+         * @return this builder (for chaining)
+         */
+        public Builder sessionPolicy(String policyJson) {
+            require(policyJson != null && !policyJson.trim().isEmpty(), "policyJson is empty");
+            return set("role.session_policy", policyJson, "sessionPolicy");
+        }
+
+        /**
+         * Where base credentials come from: the instance profile or the AWS SDKs' default
+         * chain. By default, {@code freshcreds.source} or {@code FRESHCREDS_SOURCE}, else
+         * {@link Source#IMDS}.
+         *
+         * @param source the source
+         * @return this builder (for chaining)
+         */
+        public Builder source(Source source) {
+            require(source != null, "source == null");
+            return set("source", source.setting, "source");
         }
 
         /**
