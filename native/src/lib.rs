@@ -51,8 +51,6 @@ pub use error::{Error, Result};
 pub use imds::{ImdsClient, ImdsCredentials, ImdsVersion};
 pub use secret::{abbreviate_key_id, SecretString};
 pub use source::{BoxFuture, InstanceProfile, Source};
-pub use sts::chain::{Chain, STATIC_RECHECK};
-pub use sts::AssumeRole;
 
 /// Pieces the CLI and tests use that are not a stable API.
 pub mod internal {

@@ -477,3 +477,32 @@ fn make_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+#[test]
+fn a_refreshable_step_that_answers_expired_credentials_is_an_error_not_a_loop() {
+    let home = Home::new("expired-process");
+    let script = home.write(
+        "bin/old-creds",
+        "#!/bin/sh\necho '{\"Version\":1,\"AccessKeyId\":\"ASIAOLDOLDOLDOLD0001\",\"SecretAccessKey\":\"old-secret\",\"SessionToken\":\"old-token\",\"Expiration\":\"2020-01-01T00:00:00Z\"}'\n",
+    );
+    make_executable(&script);
+    home.write(
+        ".aws/config",
+        &format!("[default]\ncredential_process = {}\n", script.display()),
+    );
+    let mut cmd = freshcreds(&home, None);
+    cmd.env("AWS_REGION", "us-east-1");
+    let (out, took) = credentials(&mut cmd, &["--source", "chain"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let err = stderr(&out);
+    assert!(
+        err.contains("profile default step failed")
+            && err.contains("expired at 2020-01-01T00:00:00Z"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("old-secret") && !err.contains("old-token"),
+        "{err}"
+    );
+}

@@ -240,6 +240,16 @@ impl Chain {
         let token = c.session_token().map(|t| SecretString::new(t.to_owned()));
         let account = c.account_id().map(|a| a.as_str().to_owned());
         let (expiration, lifetime) = match c.expiry() {
+            // Published, they would only make the refresher ask again at once, forever.
+            Some(exp) if exp <= now => {
+                return Err(Error::ChainStep {
+                    step: name.to_owned(),
+                    detail: format!(
+                        "it answered with credentials (key {key}) that expired at {} (on the skew-corrected clock)",
+                        rfc3339(exp)
+                    ),
+                })
+            }
             Some(exp) => (exp, exp.duration_since(now).unwrap_or(Duration::ZERO)),
             None => {
                 let origin = static_origin(step, name);
