@@ -8,7 +8,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export FRESHCREDS_RIG_DIR ?= $(CURDIR)/target/rig
 
-.PHONY: test test-rust test-java rig lint bench bench-rust bench-java bench-agent build release demo demo-engine
+.PHONY: test test-rust test-java rig lint bench bench-rust bench-java bench-agent build release demo demo-engine test-e2e
 
 build:
 	$(CARGO) build --workspace --all-targets
@@ -23,7 +23,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test: lint test-rust test-java
+test: lint test-rust test-java test-e2e
 
 test-rust: rig
 	$(CARGO) test --workspace -- --test-threads=2
@@ -32,6 +32,12 @@ test-rust: rig
 # 2.17), then the JUnit tests and the Maven/Gradle consumer builds (java/freshcreds-it).
 test-java: rig
 	mvn -B -ntp -f java/pom.xml install
+
+# The SQS example end to end (library and agent, SDK v1 and v2) through rotations, a slow clock,
+# IMDS throttling, an outage across an expiry and a hop-limited token PUT; after test-java,
+# which installs the library and builds the agent.
+test-e2e: rig
+	tests/e2e-sqs.sh
 
 # The SQS example under the agent on the rig: four rotations, a clock 10 minutes slow, IMDS
 # throttling and an outage across an expiry (tests/demo.sh builds what it needs).

@@ -15,14 +15,14 @@
 #               the publication;
 #   rotation 2: IMDS goes down (connections refused) LIFETIME/6 after publishing the next set
 #               and stays down until LIFETIME/6 after the old set expired;
-#   HOP_LIMIT=1: the token PUT is never answered (container hop-limit symptom) for the first
-#               HOP_LIMIT_SECONDS of each JVM's life.
+#   HOP_LIMIT=1: token PUTs are never answered (container hop-limit symptom) from each JVM's
+#               start until HOP_LIMIT_SECONDS after its first one was dropped.
 # Each mode runs in its own JVM, all at once; each prints PROGRESS lines and a RESULT line.
 # The script ends with the RESULT lines and exits 0 only if every mode had
 # expired_token_errors=0, skew_errors=0 and received every message it sent.
 #
 # Settings (environment): MODES (default "agent"), LIFETIME (60), ROTATIONS (4), SKEW (600:
-# the JVM clock is that many seconds slow), HOP_LIMIT (0), HOP_LIMIT_SECONDS (3), OUT_DIR (a
+# the JVM clock is that many seconds slow), HOP_LIMIT (0), HOP_LIMIT_SECONDS (5), OUT_DIR (a
 # temporary directory; logs stay there when set). Needs: the example built
 # (examples/sqs/target), the agent jar for agent modes (AGENT_JAR), the rig installed.
 set -euo pipefail
@@ -35,7 +35,7 @@ BOOT=${BOOT:-90}
 ROTATIONS=${ROTATIONS:-4}
 SKEW=${SKEW:-600}
 HOP_LIMIT=${HOP_LIMIT:-0}
-HOP_LIMIT_SECONDS=${HOP_LIMIT_SECONDS:-3}
+HOP_LIMIT_SECONDS=${HOP_LIMIT_SECONDS:-5}
 AGENT_JAR=${AGENT_JAR:-$ROOT/java/freshcreds-agent/target/freshcreds-agent-0.1.0.jar}
 EXAMPLE_CP="$ROOT/examples/sqs/target/sqs-example.jar:$ROOT/examples/sqs/target/lib/*"
 export FRESHCREDS_RIG_DIR=${FRESHCREDS_RIG_DIR:-$ROOT/target/rig}
@@ -48,12 +48,13 @@ else
     work=$(mktemp -d)
 fi
 pids=()
+helpers=()
 proxies=()
 declare -A proxy_url proxy_admin
 
 cleanup() {
     local p
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}" "${helpers[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${proxies[@]}"; do tests/rig/imds-proxy.sh stop "$p" >/dev/null 2>&1 || true; done
     [[ -n ${GATE_URL:-} ]] && tests/rig/gate.sh stop "${GATE_URL##*:}" >/dev/null 2>&1 || true
     [[ -n ${MOTO_URL:-} ]] && tests/rig/moto.sh stop "${MOTO_URL##*:}" >/dev/null 2>&1 || true
@@ -178,8 +179,17 @@ stop_file=$work/stop
 rm -f "$stop_file"
 for m in $MODES; do
     if ((HOP_LIMIT)); then
-        IMDS_PROXY_ADMIN=${proxy_admin[$m]} tests/rig/imds-proxy.sh fault \
-            "{\"mode\":\"drop_token_put\",\"for_ms\":$((HOP_LIMIT_SECONDS * 1000))}" >/dev/null
+        # Until the JVM's first token PUT has been dropped, and HOP_LIMIT_SECONDS more.
+        rule=$(IMDS_PROXY_ADMIN=${proxy_admin[$m]} tests/rig/imds-proxy.sh fault '{"mode":"drop_token_put"}')
+        (
+            deadline=$(($(date +%s) + 240))
+            until curl -sf --noproxy '*' "${proxy_admin[$m]}/__stats" | grep -q '"dropped_token_put"' ||
+                (($(date +%s) > deadline)); do sleep 0.5; done
+            sleep "$HOP_LIMIT_SECONDS"
+            curl -sf --noproxy '*' -X DELETE -o /dev/null "${proxy_admin[$m]}/__fault/${rule#IMDS_PROXY_RULES=}" || true
+            say "$m: token PUTs answered again (dropped until ${HOP_LIMIT_SECONDS}s after the first one)"
+        ) &
+        helpers+=($!)
     fi
     jvm=(java -Djava.util.logging.SimpleFormatter.format='%1$tT %4$s %3$s: %5$s%6$s%n'
         -Dfreshcreds.native.workdir="$work")
@@ -202,7 +212,7 @@ for m in $MODES; do
 done
 
 # ===== the timeline =====
-lead=1
+lead=3
 # (The JVMs start while set 1 is current; a slow start only means they see fewer rotations.)
 for n in $(seq 2 $sets); do
     # Start AEMM's rotation early by what the last one took, so it is served on time.
@@ -220,6 +230,10 @@ for p in "${pids[@]}"; do wait "$p" || true; done
 pids=()
 gate_stats=$(curl -sf --noproxy '*' "$GATE_ADMIN/stats" | tr -d '\n' || true)
 say "gate: $(echo "$gate_stats" | grep -o '"by_outcome":{[^}]*}' || echo "$gate_stats")"
+for m in $MODES; do
+    imds_stats=$(curl -sf --noproxy '*' "${proxy_admin[$m]}/__stats" | tr -d '\n' || true)
+    say "IMDS proxy ($m): $(echo "$imds_stats" | grep -o '"by_outcome":{[^}]*}' || echo "$imds_stats")"
+done
 say "done in $(($(date +%s) - started))s"
 for m in $MODES; do
     line=$(grep -o 'RESULT .*' "$work/$m.log" | tail -n 1 || true)
