@@ -91,3 +91,6 @@ fn resigned(parts: &Parts, body: &Bytes, keys: &KeyStore) -> Option<HeaderValue>
     ))
     .ok()
 }
+
+#[cfg(test)]
+mod tests;
