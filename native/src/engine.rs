@@ -123,7 +123,7 @@ pub struct EngineBuilder {
 }
 
 impl EngineBuilder {
-    /// How long after a completed refresh `invalidate()` calls are absorbed by it (by
+    /// How long after a refresh started by `invalidate()` further calls are absorbed by it (by
     /// default [`refresh::INVALIDATE_COOLDOWN`], 2 s). Mainly for tests.
     pub fn invalidate_cooldown(mut self, cooldown: Duration) -> Self {
         self.invalidate_cooldown = cooldown;
@@ -286,7 +286,7 @@ impl Engine {
 
     /// Tells the engine the SDK saw `ExpiredToken`, `ExpiredTokenException` or
     /// `InvalidToken`: triggers exactly one shared refresh (calls within a moment of a
-    /// completed refresh, or during one, are absorbed by it). Returns whether this call
+    /// refresh that an invalidation started, or during any refresh, are absorbed by it). Returns whether this call
     /// started a refresh.
     pub fn invalidate(&self) -> bool {
         self.shared.invalidate()

@@ -30,8 +30,10 @@ use crate::error::Error;
 use crate::schedule;
 use crate::source::Source;
 
-/// An `invalidate()` within this time after a completed refresh is absorbed by it: the
-/// requests that failed were signed with the credentials it just replaced.
+/// An `invalidate()` within this time after a refresh that an invalidation started is
+/// absorbed by it: a burst of failed requests makes one refresh, not one each. Other
+/// refreshes (start-up, schedule) do not absorb invalidations: an `ExpiredToken` right after
+/// them still deserves its one refresh.
 pub const INVALIDATE_COOLDOWN: Duration = Duration::from_secs(2);
 /// The longest single sleep: the schedule is recomputed at least this often.
 const MAX_SLEEP: Duration = Duration::from_secs(30);
@@ -44,10 +46,14 @@ const WARN_EVERY: Duration = Duration::from_secs(60);
 pub(crate) struct Control {
     /// A refresh was asked for (invalidate, demand) and not yet started.
     refresh_requested: bool,
+    /// The pending request came from `invalidate()`.
+    requested_by_invalidate: bool,
     /// A fetch is running.
     in_flight: bool,
-    /// When the last fetch ended.
-    last_completed: Option<Instant>,
+    /// The running fetch was started by `invalidate()`.
+    in_flight_by_invalidate: bool,
+    /// When the last fetch started by `invalidate()` ended.
+    last_invalidation_refresh: Option<Instant>,
 }
 
 /// Counters and times for [`crate::Health`]. Guarded by `Shared::stats`.
@@ -120,12 +126,13 @@ impl Shared {
             return false;
         }
         if control
-            .last_completed
+            .last_invalidation_refresh
             .is_some_and(|t| t.elapsed() < self.invalidate_cooldown)
         {
             return false;
         }
         control.refresh_requested = true;
+        control.requested_by_invalidate = true;
         drop(control);
         tracing::info!("credentials invalidated: refreshing now");
         self.wake.notify_one();
@@ -138,7 +145,10 @@ impl Shared {
         if !(due || control.refresh_requested) {
             return false;
         }
+        control.in_flight_by_invalidate =
+            control.refresh_requested && control.requested_by_invalidate;
         control.refresh_requested = false;
+        control.requested_by_invalidate = false;
         control.in_flight = true;
         true
     }
@@ -146,7 +156,10 @@ impl Shared {
     fn end(&self) {
         let mut control = lock(&self.control);
         control.in_flight = false;
-        control.last_completed = Some(Instant::now());
+        if control.in_flight_by_invalidate {
+            control.in_flight_by_invalidate = false;
+            control.last_invalidation_refresh = Some(Instant::now());
+        }
     }
 }
 

@@ -78,6 +78,21 @@ fn concurrent_invalidations_trigger_exactly_one_refresh() {
     assert_eq!(fake.with(|s| s.creds_reads()), 2);
 }
 
+#[test]
+fn an_expired_token_right_after_start_still_gets_its_refresh() {
+    let fake = FakeImds::start(Creds::numbered(1, HOUR));
+    let engine = Engine::builder(config(&fake.url, None)).start().unwrap(); // default 2 s cooldown
+    engine.credentials_blocking(Duration::from_secs(5)).unwrap();
+    fake.with(|s| s.creds = Creds::numbered(2, HOUR));
+    let mut events = engine.subscribe();
+    // The start-up fetch just ended: it must not absorb the first invalidation.
+    assert!(engine.invalidate());
+    wait_event(&mut events, Duration::from_secs(5), |e| {
+        matches!(e, Event::Refreshed { seq: 2, .. })
+    });
+    assert_eq!(fake.with(|s| s.creds_reads()), 2);
+}
+
 /// A source that panics on its first fetch.
 struct PanicsOnce(AtomicU32);
 
