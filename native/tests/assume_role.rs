@@ -33,20 +33,13 @@ impl Moto {
     fn get() -> &'static Moto {
         static MOTO: OnceLock<Moto> = OnceLock::new();
         MOTO.get_or_init(|| {
-            let v = rig("moto.sh", &["start"], &[]);
-            let url = v["MOTO_URL"].clone();
-            let port = url.rsplit(':').next().unwrap().to_owned();
-            let app_role =
-                rig("moto.sh", &["create-role", &port, "app-role", "all"], &[])["ROLE_ARN"].clone();
+            let m = common::MotoServer::start();
+            let app_role = m.create_role("app-role", "all");
             // A role with no permissions at all: its sessions may not call sts:AssumeRole.
-            rig(
-                "moto.sh",
-                &["create-role", &port, "limited-role", "none"],
-                &[],
-            );
+            m.create_role("limited-role", "none");
             Moto {
-                url,
-                port,
+                url: m.url,
+                port: m.port,
                 app_role,
             }
         })

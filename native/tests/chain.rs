@@ -56,16 +56,13 @@ impl Moto {
     fn get() -> &'static Moto {
         static MOTO: OnceLock<Moto> = OnceLock::new();
         MOTO.get_or_init(|| {
-            let v = rig("moto.sh", &["start"], &[]);
-            let url = v["MOTO_URL"].clone();
-            let port = url.rsplit(':').next().unwrap().to_owned();
-            let app_role =
-                rig("moto.sh", &["create-role", &port, "app-role", "all"], &[])["ROLE_ARN"].clone();
+            let m = common::MotoServer::start();
+            let app_role = m.create_role("app-role", "all");
             Moto {
-                url,
-                port,
-                admin_key: v["MOTO_ACCESS_KEY_ID"].clone(),
-                admin_secret: v["MOTO_SECRET_ACCESS_KEY"].clone(),
+                url: m.url,
+                port: m.port,
+                admin_key: m.admin_key,
+                admin_secret: m.admin_secret,
                 app_role,
             }
         })

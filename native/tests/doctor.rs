@@ -194,13 +194,12 @@ impl Moto {
     fn get() -> &'static Moto {
         static MOTO: OnceLock<Moto> = OnceLock::new();
         MOTO.get_or_init(|| {
-            let v = rig("moto.sh", &["start"], &[]);
-            let url = v["MOTO_URL"].clone();
+            let m = common::MotoServer::start();
             Moto {
-                port: url.rsplit(':').next().unwrap().to_owned(),
-                url,
-                key_id: v["MOTO_ACCESS_KEY_ID"].clone(),
-                secret: v["MOTO_SECRET_ACCESS_KEY"].clone(),
+                url: m.url,
+                port: m.port,
+                key_id: m.admin_key,
+                secret: m.admin_secret,
             }
         })
     }

@@ -155,6 +155,37 @@ impl Drop for Aemm {
     }
 }
 
+/// moto server with authentication on (`tests/rig/moto.sh start`): its URL, port and the
+/// rig-admin key it bootstrapped. Stopped when the test process exits (RIG_OWNER_PID).
+pub struct MotoServer {
+    pub url: String,
+    pub port: String,
+    pub admin_key: String,
+    pub admin_secret: String,
+}
+
+impl MotoServer {
+    pub fn start() -> MotoServer {
+        let v = rig("moto.sh", &["start"], &[]);
+        let url = v["MOTO_URL"].clone();
+        MotoServer {
+            port: url
+                .rsplit(':')
+                .next()
+                .expect("a port in MOTO_URL")
+                .to_owned(),
+            url,
+            admin_key: v["MOTO_ACCESS_KEY_ID"].clone(),
+            admin_secret: v["MOTO_SECRET_ACCESS_KEY"].clone(),
+        }
+    }
+
+    /// Creates `name` (trusting any principal) with policy `all` or `none`; returns its ARN.
+    pub fn create_role(&self, name: &str, policy: &str) -> String {
+        rig("moto.sh", &["create-role", &self.port, name, policy], &[])["ROLE_ARN"].clone()
+    }
+}
+
 /// A UDP port on 127.0.0.1 that was free a moment ago (for a chrony instance), so test
 /// binaries running at the same time do not collide on fixed ports.
 pub fn free_udp_port() -> u16 {
