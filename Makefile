@@ -8,7 +8,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export FRESHCREDS_RIG_DIR ?= $(CURDIR)/target/rig
 
-.PHONY: test test-rust test-java rig lint bench bench-rust bench-java bench-agent build release demo demo-engine test-e2e
+.PHONY: test test-rust test-java rig lint bench bench-rust bench-java bench-agent bench-smoke build release demo demo-engine test-e2e compare
 
 build:
 	$(CARGO) build --workspace --all-targets
@@ -43,6 +43,12 @@ test-e2e: rig
 # throttling and an outage across an expiry (tests/demo.sh builds what it needs).
 demo: rig
 	tests/demo.sh
+
+# library, agent, stock-v2 and stock-v1 side by side on the rig with realistic lifetimes (15 min,
+# IMDS publishing 5 min early) and a clock 10 min slow: RESULT lines, a table with each stock
+# error's root cause, and a timeline picture under target/compare/ (at most 30 minutes).
+compare: rig
+	tests/compare.sh
 
 # The engine on its own (`freshcreds watch`) through four rotations with a slow host clock.
 demo-engine: rig
