@@ -16,7 +16,7 @@ import java.util.logging.Logger;
  * <pre>
  * java -cp 'sqs-example.jar:lib/*' example.sqs.SqsExample --mode MODE --queue NAME|URL
  *      [--duration SECONDS] [--interval-ms MS] [--progress SECONDS] [--drain SECONDS]
- *      [--imds-stats ADMIN_URL] [--stop-file PATH]
+ *      [--imds-stats ADMIN_URL] [--stop-file PATH] [--events PATH]
  * </pre>
  *
  * MODE is {@code library}, {@code library-v1}, {@code agent}, {@code agent-v1}, {@code stock-v2}
@@ -24,6 +24,10 @@ import java.util.logging.Logger;
  * as soon as {@code --stop-file} exists; then it receives what is left for {@code --drain}
  * seconds. A progress line every few seconds, then
  * {@code RESULT mode=... sent=N received=N expired_token_errors=N skew_errors=N other_errors=N imds_requests=N}.
+ * With {@code --events PATH}, one line per SQS call is appended to PATH:
+ * {@code <epoch ms, this JVM's clock> <call> <ok|expired|skew|other> [error code]}, where call is
+ * {@code open}, {@code send} or {@code receive} (a receive includes its delete); tests/compare
+ * draws its timeline from these lines.
  * The exit status is 0 when nothing failed and every message sent was received.
  */
 public final class SqsExample {
@@ -38,6 +42,7 @@ public final class SqsExample {
     private final long drainMillis;
     private final String imdsStats;
     private final java.io.File stopFile;
+    private final Events events;
     private final String run = UUID.randomUUID().toString().substring(0, 8);
     private final Map<Outcome, Long> errors = new EnumMap<>(Outcome.class);
     private final Set<String> outstanding = new HashSet<>();
@@ -54,6 +59,7 @@ public final class SqsExample {
         drainMillis = (long) (Double.parseDouble(o.getOrDefault("drain", "20")) * 1000);
         imdsStats = o.get("imds-stats");
         stopFile = o.containsKey("stop-file") ? new java.io.File(o.get("stop-file")) : null;
+        events = Events.open(o.get("events"));
         for (Outcome k : Outcome.values()) {
             errors.put(k, 0L);
         }
@@ -72,7 +78,8 @@ public final class SqsExample {
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 == args.length) {
                 System.err.println("usage: --mode MODE --queue NAME|URL [--duration S] [--interval-ms MS]"
-                        + " [--progress S] [--drain S] [--imds-stats ADMIN_URL] [--stop-file PATH]");
+                        + " [--progress S] [--drain S] [--imds-stats ADMIN_URL] [--stop-file PATH]"
+                        + " [--events PATH]");
                 System.exit(2);
             }
             o.put(args[i].substring(2), args[++i]);
@@ -88,8 +95,9 @@ public final class SqsExample {
             while (url == null && elapsed(start) < durationMillis && !stopped()) {
                 try {
                     url = q.open(queue);
+                    events.ok("open");
                 } catch (QueueFailure f) {
-                    count(f);
+                    count("open", f);
                     Thread.sleep(1000);
                 }
             }
@@ -102,8 +110,9 @@ public final class SqsExample {
                     q.send(body);
                     sent++;
                     outstanding.add(body);
+                    events.ok("send");
                 } catch (QueueFailure f) {
-                    count(f);
+                    count("send", f);
                 }
                 receive(q, 0);
                 if (elapsed(start) >= nextProgress) {
@@ -117,6 +126,8 @@ public final class SqsExample {
                 receive(q, 1);
             }
             progress(start, health);
+        } finally {
+            events.close();
         }
         long imds = ImdsStats.total(imdsStats);
         System.out.println("RESULT mode=" + mode.label + " sent=" + sent + " received=" + received
@@ -135,12 +146,14 @@ public final class SqsExample {
                     received++;
                 }
             }
+            events.ok("receive");
         } catch (QueueFailure f) {
-            count(f);
+            count("receive", f);
         }
     }
 
-    private void count(QueueFailure f) {
+    private void count(String call, QueueFailure f) {
+        events.failed(call, f);
         errors.put(f.outcome(), errors.get(f.outcome()) + 1);
         if (logged++ < LOGGED_ERRORS) {
             LOG.log(Level.WARNING, "{0} error: {1}", new Object[] {f.outcome(), f.getMessage()});
