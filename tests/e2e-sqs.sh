@@ -7,5 +7,7 @@
 # message it sent (tests/sqs-scenario.sh checks). About 4 minutes; builds what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# First, in a second: make compare's report generator (tests/compare/report.py) on a fixture.
+PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s tests/compare -p 'test_*.py'
 DEMO_MODES=${E2E_MODES:-"library library-v1 agent agent-v1"} HOP_LIMIT=1 HOP_LIMIT_SECONDS=${HOP_LIMIT_SECONDS:-5} \
     LIFETIME=${LIFETIME:-45} ROTATIONS=${ROTATIONS:-3} exec tests/demo.sh

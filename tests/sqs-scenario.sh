@@ -8,22 +8,28 @@
 #
 # Every credential set is a real moto AssumeRole session. Set 1 lasts 10 minutes and carries
 # the JVMs through their start; once every JVM has its queue, the timeline begins: sets 2 ..
-# ROTATIONS+2 live LIFETIME seconds each, the gate is told each expiry and AEMM serves it
-# (Expiration, LastUpdated), and IMDS publishes each next set a third of the lifetime before
-# the current one expires. Faults (all proxies alike):
-#   rotation 1: IMDS throttles (429, Retry-After: 1) from LIFETIME/6 before to LIFETIME/6 after
-#               the publication;
-#   rotation 2: IMDS goes down (connections refused) LIFETIME/6 after publishing the next set
-#               and stays down until LIFETIME/6 after the old set expired;
+# ROTATIONS+1 live LIFETIME seconds each, the gate is told each expiry and AEMM serves it
+# (Expiration, LastUpdated), and IMDS publishes each next set PUBLISH_AHEAD seconds (default a
+# third of the lifetime) before the current one expires. Faults (all proxies alike):
+#   rotation 1: IMDS throttles (429, Retry-After: 1) from THROTTLE_AROUND seconds (default
+#               LIFETIME/6) before to THROTTLE_AROUND after the publication;
+#   rotation 2: IMDS goes down (connections refused) OUTAGE_AFTER_PUBLISH seconds (default
+#               LIFETIME/6) after publishing the next set and stays down until
+#               OUTAGE_PAST_EXPIRY seconds (default LIFETIME/6) after the old set expired;
 #   HOP_LIMIT=1: token PUTs are never answered (container hop-limit symptom) from each JVM's
 #               start until HOP_LIMIT_SECONDS after its first one was dropped.
 # Each mode runs in its own JVM, all at once; each prints PROGRESS lines and a RESULT line.
 # The script ends with the RESULT lines and exits 0 only if every mode had
 # expired_token_errors=0, skew_errors=0 and received every message it sent.
 #
-# Settings (environment): MODES (default "agent"), LIFETIME (60), ROTATIONS (4), SKEW (600:
-# the JVM clock is that many seconds slow), HOP_LIMIT (0), HOP_LIMIT_SECONDS (5), OUT_DIR (a
-# temporary directory; logs stay there when set). Needs: the example built
+# Settings (environment): MODES (default "agent"), LIFETIME (60), BOOT (90: set 1's lifetime),
+# ROTATIONS (4), SKEW (600: the JVM clock is that many seconds slow), PUBLISH_AHEAD,
+# THROTTLE_AROUND, OUTAGE_AFTER_PUBLISH, OUTAGE_PAST_EXPIRY (above), TAIL (5: the JVMs stop
+# that many seconds after the last rotation's old set expired), INTERVAL_MS (200: between a
+# mode's send+receive rounds), EVENTS (0; 1: each JVM logs one line per SQS call to
+# MODE.events), HOP_LIMIT (0), HOP_LIMIT_SECONDS (5), OUT_DIR (a
+# temporary directory; logs stay there when set, with timeline.txt: the rig's schedule, one
+# event per line in Unix seconds, and the gate's and proxies' final counts). Needs: the example built
 # (examples/sqs/target), the agent jar for agent modes (AGENT_JAR), the rig installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,6 +42,13 @@ ROTATIONS=${ROTATIONS:-4}
 SKEW=${SKEW:-600}
 HOP_LIMIT=${HOP_LIMIT:-0}
 HOP_LIMIT_SECONDS=${HOP_LIMIT_SECONDS:-5}
+PUBLISH_AHEAD=${PUBLISH_AHEAD:-$((LIFETIME / 3))}
+THROTTLE_AROUND=${THROTTLE_AROUND:-$((LIFETIME / 6))}
+OUTAGE_AFTER_PUBLISH=${OUTAGE_AFTER_PUBLISH:-$((LIFETIME / 6))}
+OUTAGE_PAST_EXPIRY=${OUTAGE_PAST_EXPIRY:-$((LIFETIME / 6))}
+TAIL=${TAIL:-5}
+INTERVAL_MS=${INTERVAL_MS:-200}
+EVENTS=${EVENTS:-0}
 AGENT_JAR=${AGENT_JAR:-$ROOT/java/freshcreds-agent/target/freshcreds-agent-0.1.0.jar}
 EXAMPLE_CP="$ROOT/examples/sqs/target/sqs-example.jar:$ROOT/examples/sqs/target/lib/*"
 export FRESHCREDS_RIG_DIR=${FRESHCREDS_RIG_DIR:-$ROOT/target/rig}
@@ -136,15 +149,14 @@ publish() {
 }
 wait_until() { while (($(date +%s) < $1)); do sleep 0.1; done; }
 
-third=$((LIFETIME / 3))
-sixth=$((LIFETIME / 6))
+third=$PUBLISH_AHEAD
 sets=$((ROTATIONS + 1))
 # All sessions up front: moto's AssumeRole takes a second or more on a busy machine, and the
 # timeline must not wait for it. moto gives them 900 s; the rig's own, shorter expiry is what
 # the gate enforces and AEMM serves.
 for n in $(seq 1 $sets); do session "$n"; done
 # The whole timeline is fixed now. Set 1 lives BOOT seconds (the JVMs start meanwhile); set
-# k >= 2 is published a third of the lifetime before set k-1 expires and lives LIFETIME s.
+# k >= 2 is published PUBLISH_AHEAD s before set k-1 expires and lives LIFETIME s.
 declare -A pub exp
 pub[1]=$(date +%s)
 exp[1]=$((pub[1] + BOOT))
@@ -154,13 +166,24 @@ for n in $(seq 2 $sets); do
 done
 for n in $(seq 1 $sets); do register "$n" "${exp[$n]}"; done
 publish 1 "${pub[1]}" "${exp[1]}"
+# The schedule, for whoever draws the run afterwards (tests/compare): Unix seconds.
+timeline=$work/timeline.txt
+{
+    echo "skew $SKEW"
+    echo "modes $MODES"
+    for n in $(seq 1 $sets); do echo "set $n ${pub[$n]} ${exp[$n]}"; done
+} >"$timeline"
 # rotation 1 (set 1 -> 2): throttling around it; rotation 2 (set 2 -> 3): an outage that
 # begins after the new set is out and lasts past the old set's expiry.
-fault "{\"mode\":\"throttle\",\"retry_after\":1,\"from\":$((pub[2] - sixth)),\"until\":$((pub[2] + sixth))}"
-say "rotation 1: IMDS will throttle (429, Retry-After: 1) $(stamp $((pub[2] - sixth))) .. $(stamp $((pub[2] + sixth)))"
+t_from=$((pub[2] - THROTTLE_AROUND)) t_until=$((pub[2] + THROTTLE_AROUND))
+fault "{\"mode\":\"throttle\",\"retry_after\":1,\"from\":$t_from,\"until\":$t_until}"
+echo "throttle $t_from $t_until" >>"$timeline"
+say "rotation 1: IMDS will throttle (429, Retry-After: 1) $(stamp "$t_from") .. $(stamp "$t_until")"
 if ((ROTATIONS >= 2)); then
-    fault "{\"mode\":\"outage\",\"from\":$((pub[3] + sixth)),\"until\":$((exp[2] + sixth))}"
-    say "rotation 2: IMDS will be down $(stamp $((pub[3] + sixth))) .. $(stamp $((exp[2] + sixth))), across set 2's expiry $(stamp "${exp[2]}")"
+    o_from=$((pub[3] + OUTAGE_AFTER_PUBLISH)) o_until=$((exp[2] + OUTAGE_PAST_EXPIRY))
+    fault "{\"mode\":\"outage\",\"from\":$o_from,\"until\":$o_until}"
+    echo "outage $o_from $o_until" >>"$timeline"
+    say "rotation 2: IMDS will be down $(stamp "$o_from") .. $(stamp "$o_until"), across set 2's expiry $(stamp "${exp[2]}")"
 fi
 say "$ROTATIONS rotations of ${LIFETIME}s credentials (moto AssumeRole sessions) after a ${BOOT}s first set;" \
     "IMDS publishes each next set ${third}s before the current one expires"
@@ -198,6 +221,8 @@ for m in $MODES; do
         library*) jvm+=(-Dfreshcreds.imdsEndpoint="${proxy_url[$m]}" -Dfreshcreds.ntpServers="$NTP_SERVER") ;;
     esac
     queue="sqs-$m-$RANDOM"
+    events=()
+    ((EVENTS)) && events=(--events "$work/$m.events")
     # A clean AWS environment: no credentials anywhere but IMDS; SQS and IMDS on loopback.
     env -i PATH="$PATH" HOME="$work" JAVA_HOME="${JAVA_HOME:-}" LANG=C.UTF-8 \
         LD_PRELOAD="$faketime_lib" FAKETIME="-${SKEW}s" FAKETIME_DONT_FAKE_MONOTONIC=1 \
@@ -206,7 +231,8 @@ for m in $MODES; do
         AWS_CONFIG_FILE="$work/aws-config" AWS_SHARED_CREDENTIALS_FILE="$work/aws-credentials" \
         AWS_JAVA_V1_DISABLE_DEPRECATION_ANNOUNCEMENT=true IMDS_PROXY_ADMIN="${proxy_admin[$m]}" \
         "${jvm[@]}" -cp "$EXAMPLE_CP" example.sqs.SqsExample --mode "$m" --queue "$queue" \
-        --duration 1800 --stop-file "$stop_file" --interval-ms 200 --progress 5 --drain 20 \
+        --duration 1800 --stop-file "$stop_file" --interval-ms "$INTERVAL_MS" --progress 5 --drain 20 \
+        "${events[@]}" \
         > >(sed -u "s/^/[$m] /" | tee "$work/$m.log") 2>&1 &
     pids+=($!)
 done
@@ -222,16 +248,19 @@ for n in $(seq 2 $sets); do
     lead=$(((($(date +%s%N) - t) / 1000000000) + 1))
     say "rotation $((n - 1)): IMDS serves set $n; set $((n - 1)) expires $(stamp "${exp[$((n - 1))]}"), in $((exp[$((n - 1))] - $(date +%s)))s"
 done
-wait_until $((pub[$sets] + third + 5))
+wait_until $((pub[$sets] + third + TAIL))
 touch "$stop_file"
+echo "stop $(date +%s)" >>"$timeline"
 
 status=0
 for p in "${pids[@]}"; do wait "$p" || true; done
 pids=()
 gate_stats=$(curl -sf --noproxy '*' "$GATE_ADMIN/stats" | tr -d '\n' || true)
+echo "gate_stats $gate_stats" >>"$timeline"
 say "gate: $(echo "$gate_stats" | grep -o '"by_outcome":{[^}]*}' || echo "$gate_stats")"
 for m in $MODES; do
     imds_stats=$(curl -sf --noproxy '*' "${proxy_admin[$m]}/__stats" | tr -d '\n' || true)
+    echo "imds_stats $m $imds_stats" >>"$timeline"
     say "IMDS proxy ($m): $(echo "$imds_stats" | grep -o '"by_outcome":{[^}]*}' || echo "$imds_stats")"
 done
 say "done in $(($(date +%s) - started))s"
