@@ -423,11 +423,14 @@ def svg(run, width=1200):
     bottom = height - 40
     # Fault windows and rotation markers, across every lane.
     for cls, fill, windows in (("throttle", "#fff176", run.throttles), ("outage", "#bdbdbd", run.outages)):
-        for f, u in windows:
+        for f0, u0 in windows:
+            f, u = max(f0, t0), min(u0, t1)  # drawn within the plot, titled with the whole window
+            if u <= f:
+                continue
             el.append('<rect class="%s" x="%.1f" y="%d" width="%.1f" height="%d" fill="%s" fill-opacity="0.6">'
                       '<title>IMDS %s %s..%s</title></rect>' % (
                           cls, x(f), top - 10, max(x(u) - x(f), 1), bottom - top + 10, fill,
-                          "throttling" if cls == "throttle" else "down", hms(f), hms(u)))
+                          "throttling" if cls == "throttle" else "down", hms(f0), hms(u0)))
     row = 0
     for n, (p, e) in sorted(run.sets.items()):
         for cls, t, colour, label in (("publish", p, "#1565c0", "set %d published" % n),
