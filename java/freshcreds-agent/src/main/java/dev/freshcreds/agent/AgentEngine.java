@@ -38,16 +38,15 @@ public final class AgentEngine {
     private AgentEngine() {}
 
     /**
-     * Starts the engine on a daemon thread.
+     * Starts the engine on the calling thread (the agent's start thread), then runs
+     * {@code afterStart}; adapters waiting for the engine are released in between.
      *
      * @param options the agent's options
-     * @param afterStart run on that thread once the engine is up (or failed)
+     * @param afterStart run once the engine is up (or failed)
      */
-    static void startAsync(AgentOptions options, Runnable afterStart) {
+    static void start(AgentOptions options, Runnable afterStart) {
         waitMillis = options.waitMillis();
-        Thread t = new Thread(() -> run(options, afterStart), "freshcreds-agent-start");
-        t.setDaemon(true);
-        t.start();
+        run(options, afterStart);
     }
 
     private static void run(AgentOptions options, Runnable afterStart) {

@@ -12,7 +12,11 @@ import java.util.logging.Logger;
  * own, so {@code log=debug} shows without a logging.properties.
  */
 final class AgentLog {
-    static final Logger LOG = Logger.getLogger("dev.freshcreds");
+    /** Initialised on first use: java.util.logging's set-up costs start-up time, premain never pays it. */
+    private static final class Holder {
+        static final Logger LOG = Logger.getLogger("dev.freshcreds");
+    }
+
     private static final String PREFIX = "freshcreds agent: ";
 
     private AgentLog() {}
@@ -51,33 +55,33 @@ final class AgentLog {
             return;
         }
         Level level = toJul(option);
-        LOG.setLevel(level);
+        Holder.LOG.setLevel(level);
         if (level.intValue() < Level.INFO.intValue()) {
             Handler h = new ConsoleHandler();
             h.setLevel(level);
             // INFO and above still go through the parent handlers, as configured.
             h.setFilter(r -> r.getLevel().intValue() < Level.INFO.intValue());
-            LOG.addHandler(h);
+            Holder.LOG.addHandler(h);
         }
     }
 
     static void warn(String message) {
-        LOG.warning(PREFIX + message);
+        Holder.LOG.warning(PREFIX + message);
     }
 
     static void warn(String message, Throwable t) {
-        LOG.log(Level.WARNING, PREFIX + message, t);
+        Holder.LOG.log(Level.WARNING, PREFIX + message, t);
     }
 
     static void info(String message) {
-        LOG.info(PREFIX + message);
+        Holder.LOG.info(PREFIX + message);
     }
 
     static void fine(String message) {
-        LOG.fine(PREFIX + message);
+        Holder.LOG.fine(PREFIX + message);
     }
 
     static void fine(String message, Throwable t) {
-        LOG.log(Level.FINE, PREFIX + message, t);
+        Holder.LOG.log(Level.FINE, PREFIX + message, t);
     }
 }

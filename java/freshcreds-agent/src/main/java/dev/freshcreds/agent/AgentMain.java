@@ -7,40 +7,36 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The agent's start, once the bridge is on the bootstrap class path: installs the hooks,
- * applies the options, registers the transformer and starts the engine thread. Never waits.
+ * The agent's start once the bridge is in the bootstrap loader: installs the hooks, starts the
+ * engine, and advises SDK classes loaded before the transformer. Runs on the agent's threads.
  */
 final class AgentMain {
     private AgentMain() {}
 
-    static void start(String args, Instrumentation inst) {
-        AgentOptions options = AgentOptions.parse(args != null && !args.trim().isEmpty()
-                ? args : System.getProperty(AgentOptions.PROPERTY));
-        if (!FreshcredsBridge.install(new AgentHooks())) {
-            AgentLog.warn("another copy of the freshcreds agent is already attached; this one stands down");
-            return;
+    /** @return whether this agent's hooks are the bridge's (false: another copy got there first) */
+    static boolean installHooks() {
+        if (FreshcredsBridge.install(new AgentHooks())) {
+            return true;
         }
-        Map<String, String> kept = options.applySystemProperties();
-        List<Targets.Target> targets = Targets.of(options);
-        LazyTransformer transformer = new LazyTransformer(targets);
-        boolean retransform = inst.isRetransformClassesSupported();
-        inst.addTransformer(transformer, retransform);
-        AgentEngine.startAsync(options, () -> {
+        AgentLog.warn("another copy of the freshcreds agent is already attached; this one stands down");
+        return false;
+    }
+
+    static void startEngine(AgentOptions options, Map<String, String> kept, Instrumentation inst,
+            LazyTransformer transformer, boolean retransform) {
+        AgentEngine.start(options, () -> {
             for (Map.Entry<String, String> e : kept.entrySet()) {
                 AgentLog.fine("-D" + e.getKey() + "=" + e.getValue() + " wins over the agent option");
             }
             retransformLoaded(inst, transformer, retransform);
         });
-        Thread prepare = new Thread(transformer::prepare, "freshcreds-agent-prepare");
-        prepare.setDaemon(true);
-        prepare.start();
     }
 
     /** Advises SDK classes loaded before the transformer was registered (dynamic attach). */
     private static void retransformLoaded(Instrumentation inst, LazyTransformer transformer, boolean retransform) {
         List<Class<?>> loaded = new ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            if (transformer.isTarget(c.getName().replace('.', '/')) && inst.isModifiableClass(c)) {
+            if (transformer.isTarget(c.getName().replace('.', '/')) && !transformer.wasAdvised(c) && inst.isModifiableClass(c)) {
                 loaded.add(c);
             }
         }

@@ -1,6 +1,7 @@
 package dev.freshcreds.agent;
 
 import java.lang.instrument.Instrumentation;
+import java.util.Map;
 
 /**
  * The freshcreds {@code -javaagent}: fresh instance-profile credentials and NTP-corrected
@@ -11,16 +12,21 @@ import java.lang.instrument.Instrumentation;
  * </pre>
  *
  * <p>{@code premain} (and {@code agentmain}, for {@code Launcher-Agent-Class} and dynamic
- * attach) never throws and never waits for the network or the native library: it puts the
- * bridge on the bootstrap class path, registers one class-name-filtered transformer, and starts
- * the engine on a daemon thread. See {@link AgentOptions} for the options.
+ * attach) never throws and never waits: it parses the options, registers one
+ * class-name-filtered transformer and starts two daemon threads. The bridge in the bootstrap
+ * loader, the engine and ByteBuddy are built on those threads (or on the thread that loads the
+ * first AWS SDK class, if that comes first), so a JVM that never uses an SDK pays only for
+ * {@code premain} itself. See {@link AgentOptions} for the options.
  *
- * <p>This class names no bridge type: the JVM verifies it before {@code premain} runs, when
- * {@code dev.freshcreds.bootstrap} is not on the bootstrap class path yet. {@link AgentMain}
- * does the rest once it is.
+ * <p>This class and what {@code premain} runs name no bridge type: the JVM verifies them
+ * before the bridge is in the bootstrap loader. {@link AgentMain} does the rest once it is.
  */
 public final class FreshcredsAgent {
     private static boolean started; // guarded by FreshcredsAgent.class
+    private static int bridge; // guarded by BRIDGE_LOCK: 0 not tried, 1 ready, -1 failed
+    private static final Object BRIDGE_LOCK = new Object();
+    /** System property: the bridge is "pending", "ready" or "failed"; the library reads it. */
+    static final String BRIDGE_STATE = "freshcreds.agent.bridge";
 
     private FreshcredsAgent() {}
 
@@ -50,14 +56,118 @@ public final class FreshcredsAgent {
         }
         started = true;
         try {
-            BootstrapJar.install(inst);
-            AgentMain.start(args, inst);
+            AgentOptions options = AgentOptions.parse(args != null && !args.trim().isEmpty()
+                    ? args : System.getProperty(AgentOptions.PROPERTY));
+            // Before the application's main: the engine and the SDKs read these properties.
+            Map<String, String> kept = options.applySystemProperties();
+            // A copy of the library in the application that starts before the bridge is
+            // defined waits for it while this says "pending" (Backends.fromAgent).
+            System.setProperty(BRIDGE_STATE, "pending");
+            LazyTransformer transformer = new LazyTransformer(Targets.of(options), new BridgeCheck(inst));
+            boolean retransform = inst.isRetransformClassesSupported();
+            inst.addTransformer(transformer, retransform);
+            daemon(new StartEngine(inst, options, kept, transformer, retransform), "freshcreds-agent-start");
+            daemon(new PrepareWeaving(inst, transformer), "freshcreds-agent-prepare");
         } catch (Throwable t) {
-            try {
-                java.util.logging.Logger.getLogger("dev.freshcreds").log(java.util.logging.Level.WARNING,
-                        "freshcreds agent: not started; the AWS SDKs keep their own credential providers: " + t, t);
-            } catch (Throwable ignored) {
-                // premain never throws, not even when logging fails.
+            notStarted(t);
+        }
+    }
+
+    /**
+     * Makes sure the bridge is in the bootstrap loader and the agent's hooks are installed in
+     * it; the first caller does the work, the others wait for its outcome. Never throws.
+     *
+     * @param inst the instrumentation
+     * @return whether the agent serves (false: it failed, or another agent copy owns the bridge)
+     */
+    static boolean bridgeReady(Instrumentation inst) {
+        synchronized (BRIDGE_LOCK) {
+            if (bridge == 0) {
+                bridge = -1;
+                try {
+                    String how = BridgeInjector.install(inst);
+                    if (AgentMain.installHooks()) {
+                        bridge = 1;
+                        AgentLog.fine("bridge " + how + " in the bootstrap loader");
+                    }
+                } catch (Throwable t) {
+                    notStarted(t);
+                } finally {
+                    System.setProperty(BRIDGE_STATE, bridge == 1 ? "ready" : "failed");
+                }
+            }
+            return bridge == 1;
+        }
+    }
+
+    private static void notStarted(Throwable t) {
+        try {
+            java.util.logging.Logger.getLogger("dev.freshcreds").log(java.util.logging.Level.WARNING,
+                    "freshcreds agent: not started; the AWS SDKs keep their own credential providers: " + t, t);
+        } catch (Throwable ignored) {
+            // premain never throws, not even when logging fails.
+        }
+    }
+
+    private static void daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** The transformer's way to the bridge (a class, not a lambda: premain bootstraps none). */
+    private static final class BridgeCheck implements java.util.function.BooleanSupplier {
+        private final Instrumentation inst;
+
+        BridgeCheck(Instrumentation inst) {
+            this.inst = inst;
+        }
+
+        @Override
+        public boolean getAsBoolean() {
+            return bridgeReady(inst);
+        }
+    }
+
+    /** The start thread: bridge, engine, then SDK classes loaded before the transformer. */
+    private static final class StartEngine implements Runnable {
+        private final Instrumentation inst;
+        private final AgentOptions options;
+        private final Map<String, String> kept;
+        private final LazyTransformer transformer;
+        private final boolean retransform;
+
+        StartEngine(Instrumentation inst, AgentOptions options, Map<String, String> kept, LazyTransformer transformer,
+                boolean retransform) {
+            this.inst = inst;
+            this.options = options;
+            this.kept = kept;
+            this.transformer = transformer;
+            this.retransform = retransform;
+        }
+
+        @Override
+        public void run() {
+            if (bridgeReady(inst)) {
+                AgentMain.startEngine(options, kept, inst, transformer, retransform);
+            }
+        }
+    }
+
+    /** The prepare thread: builds ByteBuddy's advice before the application's first SDK class. */
+    private static final class PrepareWeaving implements Runnable {
+        private final Instrumentation inst;
+        private final LazyTransformer transformer;
+
+        PrepareWeaving(Instrumentation inst, LazyTransformer transformer) {
+            this.inst = inst;
+            this.transformer = transformer;
+        }
+
+        @Override
+        public void run() {
+            if (bridgeReady(inst)) {
+                transformer.prepare();
             }
         }
     }

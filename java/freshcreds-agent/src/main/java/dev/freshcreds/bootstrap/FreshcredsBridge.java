@@ -9,7 +9,7 @@ import java.util.function.BiFunction;
  * The freshcreds agent's bootstrap bridge: the one class through which advice inlined into
  * AWS SDK classes, in whatever class loader they live, reaches the agent's engine.
  *
- * <p>The agent appends the jar holding this package to the bootstrap class path, so every
+ * <p>The agent defines this package in the bootstrap class loader (or, failing that, appends its jar to the bootstrap class path), so every
  * class loader resolves this class to the same one. It names JDK types only. The agent, in
  * its own loader, publishes the current credentials and clock offset here and installs its
  * {@link Hooks}; JNI stays in the agent's loader.

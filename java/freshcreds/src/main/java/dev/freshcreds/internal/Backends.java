@@ -18,8 +18,8 @@ import javax.management.ObjectName;
  * {@code BiFunction<String, Object[], Object>} (JDK types, so any loader can call it). A
  * later loader that finds it uses a {@link BridgeBackend} over it and loads nothing.
  *
- * <p>When the {@code -javaagent} is attached, its bootstrap bridge ({@value #AGENT_BRIDGE}, on
- * the bootstrap class path, so visible from every loader) is asked first: the agent loads the
+ * <p>When the {@code -javaagent} is attached, its bootstrap bridge ({@value #AGENT_BRIDGE}, in
+ * the bootstrap loader, so visible from every loader) is asked first: the agent loads the
  * library in its own loader ({@link #ownDispatcher()}) and owns the engine, and every copy of
  * the library in the JVM calls through it.
  */
@@ -28,6 +28,11 @@ public final class Backends {
     public static final String BRIDGE_NAME = "dev.freshcreds:type=NativeBridge";
     /** The agent's bootstrap bridge class; present only when the agent is attached. */
     public static final String AGENT_BRIDGE = "dev.freshcreds.bootstrap.FreshcredsBridge";
+    /**
+     * System property the agent sets in {@code premain}: its bridge is "pending" (being defined
+     * on the agent's start thread), "ready" or "failed".
+     */
+    public static final String AGENT_BRIDGE_STATE = "freshcreds.agent.bridge";
     /** How long a library copy waits for the agent to finish loading the native library. */
     private static final long AGENT_WAIT_MILLIS = 10_000;
 
@@ -88,15 +93,13 @@ public final class Backends {
 
     /**
      * The agent's dispatcher, if the agent is attached and loaded the library. Reflection,
-     * because the bridge class exists only when the agent put it on the bootstrap class path:
+     * because the bridge class exists only when the agent put it in the bootstrap loader:
      * this jar cannot link against it.
      */
     @SuppressWarnings("unchecked")
     private static Backend fromAgent() {
-        Class<?> bridge;
-        try {
-            bridge = Class.forName(AGENT_BRIDGE, false, null);
-        } catch (ClassNotFoundException | LinkageError e) {
+        Class<?> bridge = agentBridge();
+        if (bridge == null) {
             return null; // no agent: the usual case
         }
         try {
@@ -109,6 +112,31 @@ public final class Backends {
             LOG.log(Level.FINE, "cannot use the freshcreds agent's bridge", e);
         }
         return null;
+    }
+
+    /**
+     * The agent's bridge class, waiting (at most {@link #AGENT_WAIT_MILLIS}) while the agent
+     * says it is still defining it: the agent does that on its start thread, so an application
+     * can get here first. Polls, because the bridge's arrival is the only signal both sides
+     * can see before the bridge exists.
+     */
+    private static Class<?> agentBridge() {
+        long deadline = System.nanoTime() + AGENT_WAIT_MILLIS * 1_000_000L;
+        while (true) {
+            try {
+                return Class.forName(AGENT_BRIDGE, false, null);
+            } catch (ClassNotFoundException | LinkageError e) {
+                if (!"pending".equals(System.getProperty(AGENT_BRIDGE_STATE)) || System.nanoTime() > deadline) {
+                    return null;
+                }
+            }
+            try {
+                Thread.sleep(2);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
     }
 
     private static MBeanServer platformServer() {

@@ -30,6 +30,7 @@ final class AgentJvm {
     private final Map<String, String> env = new LinkedHashMap<>();
     private String classpath;
     private String agentArgs = "";
+    private Path executableJar;
     private boolean agent = true;
 
     private AgentJvm(String main) {
@@ -60,6 +61,12 @@ final class AgentJvm {
 
     AgentJvm agentArgs(String a) {
         agentArgs = a;
+        return this;
+    }
+
+    /** Runs {@code java -jar JAR} (its manifest names the main class and the class path). */
+    AgentJvm executableJar(Path jar) {
+        executableJar = jar;
         return this;
     }
 
@@ -131,9 +138,14 @@ final class AgentJvm {
             cmd.add("-javaagent:" + Classpaths.agentJar() + (agentArgs.isEmpty() ? "" : "=" + agentArgs));
         }
         cmd.addAll(jvm);
-        cmd.add("-cp");
-        cmd.add(classpath);
-        cmd.add(main);
+        if (executableJar != null) {
+            cmd.add("-jar");
+            cmd.add(executableJar.toString());
+        } else {
+            cmd.add("-cp");
+            cmd.add(classpath);
+            cmd.add(main);
+        }
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().clear();
@@ -305,6 +317,16 @@ final class AgentJvm {
             String jar = System.getProperty("freshcreds.agentJar");
             if (jar == null || !new File(jar).isFile()) {
                 throw new IllegalStateException("the agent jar is not built: " + jar);
+            }
+            return jar;
+        }
+
+        /** The fixture application with both SDKs relocated under org.acme.shaded. (java/fixtures). */
+        static String shadedSdkAppJar() {
+            String jar = System.getProperty("freshcreds.shadedSdkAppJar");
+            if (jar == null || !new File(jar).isFile()) {
+                throw new IllegalStateException("the fixture " + jar + " is not built: mvn -f java/pom.xml install builds "
+                        + "java/fixtures/shaded-sdk-app before the agent");
             }
             return jar;
         }
