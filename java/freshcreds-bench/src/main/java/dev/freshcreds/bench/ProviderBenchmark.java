@@ -5,6 +5,7 @@ import dev.freshcreds.FreshCredentials;
 import dev.freshcreds.v1.FreshAWSCredentialsProvider;
 import dev.freshcreds.v2.FreshAwsCredentialsProvider;
 import java.net.URI;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -19,12 +20,19 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import software.amazon.awssdk.auth.credentials.AwsCredentials;
 import software.amazon.awssdk.auth.credentials.InstanceProfileCredentialsProvider;
+import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
+import software.amazon.awssdk.identity.spi.ResolveIdentityRequest;
 
 /**
  * The cost of one credentials call: freshcreds' providers beside the SDKs' own
  * {@code InstanceProfileCredentialsProvider}s, all against the same loopback IMDS (AEMM, given
- * as {@code -Dbench.imds=URL}; run.sh starts it). Run at 1 and 8 threads with {@code -prof gc}
- * for B/op.
+ * as {@code -Dbench.imds=URL}; run.sh starts it). Run at 1, 8 and 64 threads with
+ * {@code -prof gc} for B/op.
+ *
+ * <p>Each method is named {@code <subject><Api>}: what a v2 client calls is
+ * {@code resolveIdentity(ResolveIdentityRequest)} (the SDK's provider inherits the interface's
+ * default, which wraps {@code resolveCredentials()} in a new completed future);
+ * {@code resolveCredentials()} is the older v2 entry point, {@code getCredentials()} the v1 one.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -38,6 +46,7 @@ public class ProviderBenchmark {
     private FreshAWSCredentialsProvider freshV1;
     private InstanceProfileCredentialsProvider sdkV2;
     private com.amazonaws.auth.InstanceProfileCredentialsProvider sdkV1;
+    private final ResolveIdentityRequest request = ResolveIdentityRequest.builder().build();
 
     @Setup
     public void setUp() {
@@ -67,22 +76,32 @@ public class ProviderBenchmark {
     }
 
     @Benchmark
-    public AwsCredentials freshcredsV2() {
+    public AwsCredentials freshcredsResolveCredentials() {
         return freshV2.resolveCredentials();
     }
 
     @Benchmark
-    public AWSCredentials freshcredsV1() {
+    public CompletableFuture<? extends AwsCredentialsIdentity> freshcredsResolveIdentity() {
+        return freshV2.resolveIdentity(request);
+    }
+
+    @Benchmark
+    public AWSCredentials freshcredsGetCredentials() {
         return freshV1.getCredentials();
     }
 
     @Benchmark
-    public AwsCredentials sdkV2InstanceProfile() {
+    public AwsCredentials sdkV2ResolveCredentials() {
         return sdkV2.resolveCredentials();
     }
 
     @Benchmark
-    public AWSCredentials sdkV1InstanceProfile() {
+    public CompletableFuture<? extends AwsCredentialsIdentity> sdkV2ResolveIdentity() {
+        return sdkV2.resolveIdentity(request);
+    }
+
+    @Benchmark
+    public AWSCredentials sdkV1GetCredentials() {
         return sdkV1.getCredentials();
     }
 }
