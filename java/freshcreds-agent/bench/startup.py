@@ -6,9 +6,12 @@ prints the median wall time of the whole JVM, from exec to exit:
   hello      a main that prints one line (what premain costs every JVM)
   sdk-v2     SDK v2 DefaultCredentialsProvider.resolveCredentials() once, against AEMM:
              without the agent the SDK's own IMDS provider fetches, with it freshcreds does
-Usage: startup.py --agent-jar JAR --cp CLASSPATH --aemm URL [--runs N]
+Usage: startup.py --agent-jar JAR --cp CLASSPATH --aemm URL [--runs N] [--json FILE]
+  --json FILE  also writes the figures for bench/report.py: agent-startup-added-ms (one entry
+               per case, "case" field), agent-jar-bytes
 """
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -31,6 +34,7 @@ def main():
     ap.add_argument("--cp", required=True)
     ap.add_argument("--aemm", required=True)
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--json")
     a = ap.parse_args()
     java = os.path.join(os.environ.get("JAVA_HOME", "/usr"), "bin", "java")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and not k.startswith("FRESHCREDS_")}
@@ -39,6 +43,8 @@ def main():
     agent = "-javaagent:%s=endpoint=%s,ntp=off" % (a.agent_jar, a.aemm)
     cases = [("hello", "dev.freshcreds.agent.it.apps.Hello"), ("sdk-v2", "dev.freshcreds.agent.it.apps.FirstCredentials")]
     size = os.path.getsize(a.agent_jar)
+    entries = [{"name": "agent-jar-bytes", "subject": "freshcreds", "unit": "bytes", "value": size, "threads": 1,
+                "variant": os.path.basename(a.agent_jar)}]
     print("java: %s" % subprocess.run([java, "-version"], stderr=subprocess.PIPE, text=True).stderr.splitlines()[0])
     print("agent jar: %s, %d bytes (%.1f MiB)" % (os.path.basename(a.agent_jar), size, size / 1048576.0))
     print("%-8s %14s %14s %10s   (median of %d runs, ms)" % ("case", "without agent", "with agent", "added", a.runs))
@@ -52,6 +58,13 @@ def main():
             with_.append(run([base[0], agent] + base[1:] + [main_class], env))
         w, g = statistics.median(without), statistics.median(with_)
         print("%-8s %14.0f %14.0f %+10.0f" % (name, w, g, g - w))
+        entries.append({"name": "agent-startup-added-ms", "subject": "freshcreds", "unit": "ms", "value": g - w,
+                        "threads": 1, "case": name, "without_agent_ms": w, "with_agent_ms": g, "runs": a.runs})
+    if a.json:
+        tmp = a.json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(entries, f, indent=1)
+        os.replace(tmp, a.json)
 
 
 if __name__ == "__main__":
