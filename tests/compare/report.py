@@ -199,6 +199,15 @@ def first_read_after(run, mode, t):
     return None
 
 
+def last_read_before(run, mode, t):
+    """The last time (to the poll's resolution) the mode's credential-read count went up before t."""
+    got = None
+    for t1, _n in credential_reads(run, mode):
+        if t1 <= t:
+            got = t1
+    return got
+
+
 def sdk_of(mode):
     return V2_MODES_SDK.get(mode, "v2")
 
@@ -249,6 +258,20 @@ def explain_expired(run, mode, ep):
              if nxt else "**%d ExpiredToken, %s..%s: %s to %s after set %d's expiry (%s)**." % (
                  n, hms(first), hms(last), signed(d1), signed(d2), k, hms(exp_k))]
     parts.append("At the first error the JVM's clock still showed set %d valid for %d s." % (k, round(run.skew - d1)))
+    got = last_read_before(run, mode, first)
+    if sdk == "v2" and got is not None:
+        # The prefetch window that read set up, on the true time axis (what CachedSupplier computed
+        # on the JVM's clock, shifted back by the skew).
+        left = exp_k + run.skew - got
+        stale = exp_k + run.skew - 1
+        lo = got + max(left / 2.0, 300)
+        hi = max(lo, stale - 60)
+        parts.append("Its last credential read before the errors, about %s, saw %d s left on its clock, so the "
+                     "next prefetch fell at random in %s..%s and the stale time at %s." % (
+                         hms(got), round(left), hms(lo), hms(hi), hms(stale)))
+    elif sdk == "v1" and got is not None:
+        parts.append("Its last credential read before the errors was at about %s; the next reload was due at "
+                     "%s." % (hms(got), hms(exp_k - V1_EXPIRATION_THRESHOLD + run.skew)))
     down = overlapping(run.outages, first - 60, last)
     if down:
         parts.append("IMDS was down %s..%s, during the episode: a %s then fails and the SDK keeps the set it has "
@@ -267,9 +290,9 @@ def explain_expired(run, mode, ep):
         parts.append(tail + ".")
     elif read is not None and read[0] <= last + 15:
         parts.append("The errors stopped when the SDK read its credentials from IMDS again, at about %s (%s after "
-                     "the expiry%s)." % (hms(read[0]), signed(read[0] - exp_k),
-                                         "; the jittered prefetch, as the stale time was %s" % hms(
-                                             exp_k + run.skew - 1) if sdk == "v2" else ""))
+                     "the expiry)%s." % (hms(read[0]), signed(read[0] - exp_k),
+                                         ": the jittered prefetch" if sdk == "v2" and read[0] < exp_k + run.skew - 1
+                                         else ""))
     else:
         parts.append("The errors stopped at %s." % hms(last))
     return " ".join(parts), mech

@@ -59,6 +59,7 @@ class ReportTest(unittest.TestCase):
                        "expired_token_errors=%d skew_errors=0 other_errors=0 imds_requests=%d\n"
                        % (mode, mode, mode, sent, sent, exp, 7 + exp))
         self.write("imds-poll.txt", "\n".join([
+            "%d stock-v2 %s" % (T + 5, proxy_stats(0, 0)),
             "%d stock-v2 %s" % (T + 20, proxy_stats(1, 3)),
             "%d stock-v2 %s" % (T + 695, proxy_stats(1, 3)),
             "%d stock-v2 %s" % (T + 702, proxy_stats(2, 5)),
@@ -97,6 +98,10 @@ class ReportTest(unittest.TestCase):
         self.assertIn("+1 s to +220 s after set 1's expiry", v2)
         self.assertIn("valid for 599 s", v2)
         self.assertIn("read its credentials from IMDS again, at about", v2)
+        # The prefetch window of the read before the errors (T+20: 1060 s left on its clock):
+        # T+20+530 .. stale (T+1079) - 60 s.
+        self.assertIn("about 08:00:20, saw 1060 s left on its clock", v2)
+        self.assertIn("in 08:09:10..08:16:59 and the stale time at 08:17:59", v2)
         # ... traced to the SDK's mechanism.
         self.assertIn("InstanceProfileCredentialsProvider", v2)
         self.assertIn("`staleTime`", v2)
