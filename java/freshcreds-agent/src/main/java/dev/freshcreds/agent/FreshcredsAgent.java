@@ -69,6 +69,9 @@ public final class FreshcredsAgent {
             daemon(new StartEngine(inst, options, kept, transformer, retransform), "freshcreds-agent-start");
             daemon(new PrepareWeaving(inst, transformer), "freshcreds-agent-prepare");
         } catch (Throwable t) {
+            if ("pending".equals(System.getProperty(BRIDGE_STATE))) {
+                System.setProperty(BRIDGE_STATE, "failed");
+            }
             notStarted(t);
         }
     }
