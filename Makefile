@@ -8,7 +8,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export FRESHCREDS_RIG_DIR ?= $(CURDIR)/target/rig
 
-.PHONY: test test-rust test-java rig lint bench bench-rust bench-java bench-agent bench-smoke build release demo demo-engine test-e2e compare
+.PHONY: test test-rust test-java rig lint bench bench-rust bench-java bench-agent bench-smoke bench-start build release demo demo-engine test-e2e compare
 
 build:
 	$(CARGO) build --workspace --all-targets
@@ -23,7 +23,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test: lint test-rust test-java test-e2e
+test: lint test-rust test-java test-e2e bench-smoke
 
 test-rust: rig
 	$(CARGO) test --workspace -- --test-threads=2
@@ -55,18 +55,44 @@ demo-engine: rig
 	$(CARGO) build --release -q -p freshcreds --bin freshcreds
 	tests/demo-engine.sh
 
-bench: bench-rust bench-java bench-agent
+# Every performance figure side by side with the AWS SDK's own providers, in one run (about 15
+# minutes on 2 cores): target/bench/results.json, report.md and refresh.svg (bench/report.py),
+# checked by bench/check.py. `make bench-smoke` (in `make test`) runs a few short iterations of
+# each and checks only that the report is well-formed.
+BENCH_DIR := target/bench
+export BENCH_MODE ?= full
+BENCH_CMD ?= make bench
 
+bench: bench-start bench-rust bench-java bench-agent
+	python3 bench/report.py --dir $(BENCH_DIR) --command "$(BENCH_CMD)" --mode $(BENCH_MODE)
+	python3 bench/check.py $(BENCH_DIR)
+
+bench-smoke:
+	$(MAKE) --no-print-directory BENCH_MODE=smoke RUNS=2 BENCH_CMD="make bench-smoke" bench
+
+bench-start:
+	rm -rf $(BENCH_DIR)/parts
+	mkdir -p $(BENCH_DIR)/parts
+	uptime >$(BENCH_DIR)/parts/uptime-start.txt
+
+# Snapshot read, engine start, engine threads, and the stripped release cdylib's size
+# ($CARGO_TARGET_DIR honoured).
 bench-rust:
-	$(CARGO) build --release -p freshcreds --lib
+	$(CARGO) build --release -q -p freshcreds --lib
 	$(CARGO) run --release -q -p freshcreds --example bench_engine
 
-# JMH: provider call cost (ns/op, B/op) at 1 and 8 threads beside the SDKs' IMDS providers.
+# JMH (ns/op, B/op at 1, 8, 64 threads) and the timing programs (refresh under a stalled or
+# throttling IMDS, IMDS requests, first credentials, RSS, threads), beside the SDKs' IMDS
+# providers. Builds only the bench module (the library from ~/.m2, built first if missing).
 bench-java: rig
-	mvn -B -ntp -q -f java/pom.xml -Pbench install -DskipTests
+	am=; [[ -f $$HOME/.m2/repository/dev/freshcreds/freshcreds/0.1.0/freshcreds-0.1.0.jar ]] || am=-am; \
+	mvn -B -ntp -q -f java/pom.xml -Pbench -pl freshcreds-bench $$am install -DskipTests
 	java/freshcreds-bench/run.sh
+	java/freshcreds-bench/timing.sh
 
-# JVM start-up with and without the -javaagent (median of RUNS, default 15) and the jar's size.
+# JVM start-up with and without the -javaagent (median of RUNS, default 15) and the jar's size;
+# measures the agent as built (builds it only when its jar or test classes are missing).
 bench-agent: rig
-	mvn -B -ntp -q -f java/pom.xml install -DskipTests
+	[[ -f java/freshcreds-agent/target/freshcreds-agent-0.1.0.jar && -d java/freshcreds-agent/target/test-classes ]] || \
+	mvn -B -ntp -q -f java/pom.xml -pl freshcreds-agent -am install -DskipTests
 	java/freshcreds-agent/bench/run.sh

@@ -1,8 +1,10 @@
 //! Engine figures by plain timing: snapshot read cost, time to first credentials, engine
-//! threads, and the stripped cdylib's size. Run by `make bench` (release build).
+//! threads, and the stripped cdylib's size. Run by `make bench-rust` (release build, after
+//! `cargo build --release -p freshcreds --lib`, whose `libfreshcreds.so` it measures in
+//! `$CARGO_TARGET_DIR/release`, default `target/release`; the release profile strips it).
 //!
-//! Writes `target/bench/rust.json` (a list of `{name, subject, unit, value, threads}`) and
-//! prints a table.
+//! Writes `$BENCH_OUT/parts/rust.json` (default `target/bench/parts/rust.json`; a list of
+//! `{name, subject, unit, value, threads, variant}` for `bench/report.py`) and prints a table.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
@@ -54,6 +56,20 @@ struct Figure {
     unit: &'static str,
     value: f64,
     threads: u32,
+    variant: &'static str,
+}
+
+/// The workspace root (where `cargo run` is started from by `make`).
+fn repo() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` (relative to the workspace root) or `target`.
+fn target_dir() -> std::path::PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => repo().join(dir),
+        None => repo().join("target"),
+    }
 }
 
 fn main() {
@@ -88,11 +104,17 @@ fn main() {
     }
     let read_ns = t.elapsed().as_nanos() as f64 / f64::from(iterations);
 
-    let cdylib =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/libfreshcreds.so");
-    let cdylib_bytes = std::fs::metadata(&cdylib)
-        .map(|m| m.len() as f64)
-        .unwrap_or(f64::NAN);
+    let cdylib = target_dir().join("release/libfreshcreds.so");
+    let cdylib_bytes = match std::fs::metadata(&cdylib) {
+        Ok(m) => m.len() as f64,
+        Err(e) => {
+            eprintln!(
+                "bench_engine: {}: {e} (build it first: cargo build --release -p freshcreds --lib)",
+                cdylib.display()
+            );
+            std::process::exit(1);
+        }
+    };
 
     let figures = [
         Figure {
@@ -100,41 +122,56 @@ fn main() {
             unit: "ns/op",
             value: read_ns,
             threads: 1,
+            variant: "Engine::snapshot() from Rust",
         },
         Figure {
             name: "first-credentials-ms",
             unit: "ms",
             value: first_ms,
             threads: 1,
+            variant: "engine alone (Rust API, in-process loopback IMDS)",
         },
         Figure {
             name: "native-threads",
             unit: "threads",
             value: threads as f64,
             threads: 1,
+            variant: "engine worker threads (Rust)",
         },
         Figure {
             name: "cdylib-bytes",
             unit: "bytes",
             value: cdylib_bytes,
             threads: 1,
+            variant: "stripped release libfreshcreds.so",
         },
     ];
     println!("{:<24} {:>14} {:<8} target", "figure", "value", "unit");
-    let targets = ["<= 50", "", "<= 2", "<= 5000000"];
+    let targets = ["<= 50", "", "<= 2", ""];
     for (f, target) in figures.iter().zip(targets) {
         println!("{:<24} {:>14.1} {:<8} {target}", f.name, f.value, f.unit);
     }
     let json: Vec<serde_json::Value> = figures
         .iter()
-        .map(|f| serde_json::json!({"name": f.name, "subject": "freshcreds", "unit": f.unit, "value": f.value, "threads": f.threads}))
+        .map(|f| serde_json::json!({"name": f.name, "subject": "freshcreds", "unit": f.unit, "value": f.value, "threads": f.threads, "variant": f.variant}))
         .collect();
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
-    if std::fs::create_dir_all(&out).is_ok() {
-        let _ = std::fs::write(
+    let out = match std::env::var_os("BENCH_OUT") {
+        Some(dir) => repo().join(dir),
+        None => repo().join("target/bench"),
+    }
+    .join("parts");
+    let written = std::fs::create_dir_all(&out).and_then(|()| {
+        std::fs::write(
             out.join("rust.json"),
             serde_json::to_string_pretty(&json).unwrap_or_default(),
+        )
+    });
+    if let Err(e) = written {
+        eprintln!(
+            "bench_engine: writing {}: {e}",
+            out.join("rust.json").display()
         );
+        std::process::exit(1);
     }
     engine.close();
 }

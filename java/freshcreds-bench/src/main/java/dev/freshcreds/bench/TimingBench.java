@@ -333,6 +333,7 @@ public final class TimingBench {
         int threads0 = taskCount();
         long t0 = System.nanoTime();
         try (Subject s = open(subject, imds, null)) {
+            double openMs = (System.nanoTime() - t0) / 1e6;
             if (s.call() == null) {
                 throw new IllegalStateException("no credentials");
             }
@@ -340,7 +341,8 @@ public final class TimingBench {
             Thread.sleep(Long.parseLong(opt("settleMs", "1000")));
             long rss1 = rssBytes();
             int threads1 = taskCount();
-            add("first-credentials-ms", "ms", firstMs, 1, ",\"variant\":\"new provider in a new JVM\"");
+            add("first-credentials-ms", "ms", firstMs, 1,
+                    ",\"variant\":\"new provider in a new JVM\",\"build_ms\":" + fmt(openMs));
             add("rss-added-bytes", "bytes", rss1 - rss0, 1, ",\"rss_before\":" + rss0 + ",\"rss_after\":" + rss1);
             add("native-threads", "threads", threads1 - threads0, 1,
                     ",\"variant\":\"threads added to the JVM\",\"tasks_before\":" + threads0 + ",\"tasks_after\":" + threads1);
