@@ -259,6 +259,7 @@ def explain_expired(run, mode, ep):
                  n, hms(first), hms(last), signed(d1), signed(d2), k, hms(exp_k))]
     parts.append("At the first error the JVM's clock still showed set %d valid for %d s." % (k, round(run.skew - d1)))
     got = last_read_before(run, mode, first)
+    next_due = None  # when the SDK would next have read IMDS on its own, true time
     if sdk == "v2" and got is not None:
         # The prefetch window that read set up, on the true time axis (what CachedSupplier computed
         # on the JVM's clock, shifted back by the skew).
@@ -266,18 +267,27 @@ def explain_expired(run, mode, ep):
         stale = exp_k + run.skew - 1
         lo = got + max(left / 2.0, 300)
         hi = max(lo, stale - 60)
+        next_due = lo
         parts.append("Its last credential read before the errors, about %s, saw %d s left on its clock, so the "
                      "next prefetch fell at random in %s..%s and the stale time at %s." % (
                          hms(got), round(left), hms(lo), hms(hi), hms(stale)))
     elif sdk == "v1" and got is not None:
+        next_due = exp_k - V1_EXPIRATION_THRESHOLD + run.skew
         parts.append("Its last credential read before the errors was at about %s; the next reload was due at "
-                     "%s." % (hms(got), hms(exp_k - V1_EXPIRATION_THRESHOLD + run.skew)))
+                     "%s." % (hms(got), hms(next_due)))
     down = overlapping(run.outages, first - 60, last)
     if down:
-        parts.append("IMDS was down %s..%s, during the episode: a %s then fails and the SDK keeps the set it has "
-                     "(%s)." % (hms(down[0][0]), hms(down[0][1]), "prefetch" if sdk == "v2" else "reload",
-                                "`CachedSupplier.handleFetchFailure`: not stale on the JVM's clock"
-                                if sdk == "v2" else "`handleError`"))
+        f, u = down[0]
+        if next_due is not None and u <= next_due:
+            quiet = not [t for t, _n in credential_reads(run, mode) if f <= t <= u + 5]
+            parts.append("IMDS was down %s..%s, but that did not matter here: the SDK had no read due before %s%s." % (
+                hms(f), hms(u), hms(next_due), ", and its IMDS request count did not move in that window"
+                if quiet and run.imds.get(mode) else ""))
+        else:
+            parts.append("IMDS was down %s..%s, during the episode: a %s then fails and the SDK keeps the set it "
+                         "has (%s)." % (hms(f), hms(u), "prefetch" if sdk == "v2" else "reload",
+                                        "`CachedSupplier.handleFetchFailure`: not stale on the JVM's clock"
+                                        if sdk == "v2" else "`handleError`"))
     slow = overlapping(run.throttles, first - 60, last)
     if slow:
         parts.append("IMDS throttled (429) %s..%s." % (hms(slow[0][0]), hms(slow[0][1])))
@@ -335,6 +345,11 @@ def explain_clean(run, mode):
             lines.append("set %d read from IMDS at %s (%s after its publication, %s before set %d expired)" % (
                 n + 1, hms(got[0]), signed(got[0] - pub_next), signed(exp_n - got[0]).lstrip("+"), n))
     seen = "; ".join(lines) if lines else "no credential reads sampled"
+    throttled = run.imds_stats.get(mode, {}).get("by_outcome", {}).get("throttled", 0)
+    if throttled:
+        seen += ("; %d of its IMDS requests were answered 429 during the throttling, after which it kept the set "
+                 "it had (%s)" % (throttled, "`handleError` logs the failure, the next try comes 50–70 s later"
+                                  if sdk == "v1" else "`CachedSupplier.handleFetchFailure`"))
     if sdk == "v1":
         return ("No error. `BaseCredentialsFetcher` reloads at Expiration − `EXPIRATION_THRESHOLD` (15 min) on the "
                 "JVM's clock; %d s slow, that is the true expiry − %d s, and IMDS published each next set %s before "
@@ -420,7 +435,10 @@ def svg(run, width=1200):
             if 0 <= i < nbins:
                 c[i][o] += 1
         counts[m] = c
-        peak = max([peak] + [sum(b.values()) for b in c])
+        # The scale comes from the main loop: after the stop, an app whose receives fail at once
+        # spins through its drain, and those bars are drawn clipped, with their count on top.
+        last = nbins if run.stop is None else max(1, int((run.stop - t0) // bin_s))
+        peak = max([peak] + [sum(b.values()) for b in c[:last]])
     reads = {m: credential_reads(run, m) for m in run.modes}
     imds_peak = max([1] + [n for r in reads.values() for _t, n in r])
 
@@ -454,6 +472,10 @@ def svg(run, width=1200):
                       '<title>IMDS %s %s..%s</title></rect>' % (
                           cls, x(f), top - 10, max(x(u) - x(f), 1), bottom - top + 10, fill,
                           "throttling" if cls == "throttle" else "down", hms(f0), hms(u0)))
+    if run.stop is not None and t0 <= run.stop <= t1:
+        el.append('<line class="stop" x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#000" stroke-dasharray="1 3">'
+                  '<title>JVMs told to stop %s (then each drains its queue)</title></line>' % (
+                      x(run.stop), top - 10, x(run.stop), bottom, hms(run.stop)))
     row = 0
     for n, (p, e) in sorted(run.sets.items()):
         for cls, t, colour, label in (("publish", p, "#1565c0", "set %d published" % n),
@@ -479,9 +501,14 @@ def svg(run, width=1200):
         bw = max(plot_w / nbins - 0.5, 0.5)
         for i, b in enumerate(counts[m]):
             y = base
+            total = sum(b.values())
+            fit = min(1.0, peak / total) if total else 1.0
+            if fit < 1.0:
+                el.append('<text x="%.1f" y="%d" font-size="8" text-anchor="middle">%d</text>' % (
+                    left + (i + 0.5) * plot_w / nbins, y0 - 4 - 8 * (i % 2), total))
             for o in OUTCOMES:
                 if b[o]:
-                    h = b[o] / peak * (lane_h - 4)
+                    h = b[o] * fit / peak * (lane_h - 4)
                     y -= h
                     el.append('<rect class="%s" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s">'
                               '<title>%s %s: %d %s</title></rect>' % (
@@ -506,7 +533,8 @@ def svg(run, width=1200):
                       x(t), bottom, x(t), bottom + 4, x(t), bottom + 15, hms(t)[:5] if step >= 60 else hms(t)))
         t += step
     el.append('<text x="%d" y="%d" font-size="10">UTC; %d s per bar; the scale is the same in every lane '
-              '(peak %d calls per bar)</text>' % (left, bottom + 32, bin_s, peak))
+              '(%d calls for a full lane; taller bars, after the stop line, are cut and labelled)</text>'
+              % (left, bottom + 32, bin_s, peak))
     el.append("</svg>")
     return "\n".join(el) + "\n"
 
