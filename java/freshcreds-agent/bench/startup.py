@@ -19,13 +19,19 @@ import sys
 import time
 
 
-def run(cmd, env):
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    ms = (time.perf_counter() - t0) * 1000
-    if p.returncode != 0:
-        sys.exit("failed: %s\n%s%s" % (" ".join(cmd), p.stdout, p.stderr))
-    return ms
+def run(cmd, env, tries=3):
+    """Wall time of one JVM in ms. A failed run is retried (up to `tries` in all, 5 s apart):
+    the agent module's classes may be mid-rebuild on a shared working tree."""
+    for attempt in range(tries):
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ms = (time.perf_counter() - t0) * 1000
+        if p.returncode == 0:
+            return ms
+        if attempt + 1 < tries:
+            print("startup.py: run failed, retrying in 5 s: %s" % (p.stderr.strip().splitlines() or [""])[-1], file=sys.stderr)
+            time.sleep(5)
+    sys.exit("failed: %s\n%s%s" % (" ".join(cmd), p.stdout, p.stderr))
 
 
 def main():
