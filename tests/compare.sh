@@ -65,8 +65,9 @@ trap 'kill "$poller" 2>/dev/null || true' EXIT
 scenario=0
 tests/demo.sh || scenario=$?
 kill "$poller" 2>/dev/null || true
-# The sessions' keys (fake, valid only in the moto that is gone now) need not stay around.
-rm -f "$OUT_DIR"/set-*.env
+# The sessions' and moto's admin keys (fake, valid only in the moto that is gone now) need not
+# stay around.
+rm -f "$OUT_DIR"/set-*.env "$OUT_DIR"/moto.env
 
 python3 tests/compare/report.py "$OUT_DIR"
 echo "== compare: done in $(($(date +%s) - started))s (scenario exit $scenario);" \
