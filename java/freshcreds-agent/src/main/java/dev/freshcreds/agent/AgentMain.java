@@ -25,6 +25,7 @@ final class AgentMain {
     static void startEngine(AgentOptions options, Map<String, String> kept, Instrumentation inst,
             LazyTransformer transformer, boolean retransform) {
         AgentEngine.start(options, () -> {
+            AgentLog.fine("premain took " + FreshcredsAgent.premainMicros + " µs");
             for (Map.Entry<String, String> e : kept.entrySet()) {
                 AgentLog.fine("-D" + e.getKey() + "=" + e.getValue() + " wins over the agent option");
             }

@@ -54,7 +54,6 @@ public final class AgentOptions {
         FORCE
     }
 
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m)?");
 
     private final Mode mode;
     private final String log;
@@ -195,7 +194,9 @@ public final class AgentOptions {
 
     /** Milliseconds in {@code 500ms}, {@code 5s}, {@code 2m} or {@code 5} (seconds); -1 if malformed. */
     static long parseMillis(String s) {
-        Matcher m = DURATION.matcher(s.trim());
+        // Compiled here, not in a static field: premain parses options on the application's
+        // start-up path, and this option is rare.
+        Matcher m = Pattern.compile("(\\d+)(ms|s|m)?").matcher(s.trim());
         if (!m.matches() || m.group(1).length() > 9) {
             return -1;
         }

@@ -27,6 +27,8 @@ public final class FreshcredsAgent {
     private static final Object BRIDGE_LOCK = new Object();
     /** System property: the bridge is "pending", "ready" or "failed"; the library reads it. */
     static final String BRIDGE_STATE = "freshcreds.agent.bridge";
+    /** How long premain took, for the start thread's debug log (premain itself never logs). */
+    static volatile long premainMicros;
 
     private FreshcredsAgent() {}
 
@@ -55,6 +57,7 @@ public final class FreshcredsAgent {
             return;
         }
         started = true;
+        long t0 = System.nanoTime();
         try {
             AgentOptions options = AgentOptions.parse(args != null && !args.trim().isEmpty()
                     ? args : System.getProperty(AgentOptions.PROPERTY));
@@ -63,11 +66,14 @@ public final class FreshcredsAgent {
             // A copy of the library in the application that starts before the bridge is
             // defined waits for it while this says "pending" (Backends.fromAgent).
             System.setProperty(BRIDGE_STATE, "pending");
-            LazyTransformer transformer = new LazyTransformer(Targets.of(options), new BridgeCheck(inst));
+            LazyTransformer transformer = new LazyTransformer(options,
+                    new Background(Background.BRIDGE, inst, options, kept, null, false));
             boolean retransform = inst.isRetransformClassesSupported();
             inst.addTransformer(transformer, retransform);
-            daemon(new StartEngine(inst, options, kept, transformer, retransform), "freshcreds-agent-start");
-            daemon(new PrepareWeaving(inst, transformer), "freshcreds-agent-prepare");
+            daemon(new Background(Background.START, inst, options, kept, transformer, retransform), "freshcreds-agent-start");
+            daemon(new Background(Background.PREPARE, inst, options, kept, transformer, retransform),
+                    "freshcreds-agent-prepare");
+            premainMicros = (System.nanoTime() - t0) / 1_000;
         } catch (Throwable t) {
             if ("pending".equals(System.getProperty(BRIDGE_STATE))) {
                 System.setProperty(BRIDGE_STATE, "failed");
@@ -118,30 +124,28 @@ public final class FreshcredsAgent {
         t.start();
     }
 
-    /** The transformer's way to the bridge (a class, not a lambda: premain bootstraps none). */
-    private static final class BridgeCheck implements java.util.function.BooleanSupplier {
-        private final Instrumentation inst;
+    /**
+     * The agent's background jobs: the transformer's way to the bridge ({@link #BRIDGE}), the
+     * start thread ({@link #START}: bridge, engine, SDK classes loaded before the transformer)
+     * and the prepare thread ({@link #PREPARE}: ByteBuddy's advice before the application's
+     * first SDK class). One class, not three, and no lambdas: each class {@code premain}
+     * loads costs the application's start-up.
+     */
+    private static final class Background implements Runnable, java.util.function.BooleanSupplier {
+        static final int BRIDGE = 0;
+        static final int START = 1;
+        static final int PREPARE = 2;
 
-        BridgeCheck(Instrumentation inst) {
-            this.inst = inst;
-        }
-
-        @Override
-        public boolean getAsBoolean() {
-            return bridgeReady(inst);
-        }
-    }
-
-    /** The start thread: bridge, engine, then SDK classes loaded before the transformer. */
-    private static final class StartEngine implements Runnable {
+        private final int job;
         private final Instrumentation inst;
         private final AgentOptions options;
         private final Map<String, String> kept;
         private final LazyTransformer transformer;
         private final boolean retransform;
 
-        StartEngine(Instrumentation inst, AgentOptions options, Map<String, String> kept, LazyTransformer transformer,
-                boolean retransform) {
+        Background(int job, Instrumentation inst, AgentOptions options, Map<String, String> kept,
+                LazyTransformer transformer, boolean retransform) {
+            this.job = job;
             this.inst = inst;
             this.options = options;
             this.kept = kept;
@@ -150,26 +154,18 @@ public final class FreshcredsAgent {
         }
 
         @Override
-        public void run() {
-            if (bridgeReady(inst)) {
-                AgentMain.startEngine(options, kept, inst, transformer, retransform);
-            }
-        }
-    }
-
-    /** The prepare thread: builds ByteBuddy's advice before the application's first SDK class. */
-    private static final class PrepareWeaving implements Runnable {
-        private final Instrumentation inst;
-        private final LazyTransformer transformer;
-
-        PrepareWeaving(Instrumentation inst, LazyTransformer transformer) {
-            this.inst = inst;
-            this.transformer = transformer;
+        public boolean getAsBoolean() {
+            return bridgeReady(inst);
         }
 
         @Override
         public void run() {
-            if (bridgeReady(inst)) {
+            if (!bridgeReady(inst)) {
+                return;
+            }
+            if (job == START) {
+                AgentMain.startEngine(options, kept, inst, transformer, retransform);
+            } else if (job == PREPARE) {
                 transformer.prepare();
             }
         }

@@ -4,7 +4,6 @@ import java.lang.instrument.ClassFileTransformer;
 import java.security.ProtectionDomain;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.WeakHashMap;
@@ -20,7 +19,7 @@ import java.util.function.BooleanSupplier;
  */
 final class LazyTransformer implements ClassFileTransformer {
     private final Set<String> names;
-    private final List<Targets.Target> targets;
+    private final AgentOptions options;
     private final BooleanSupplier bridgeReady;
     private final AtomicBoolean warned = new AtomicBoolean();
     /** Advised classes by loader (null: bootstrap), so a retransformation pass skips them. */
@@ -28,13 +27,13 @@ final class LazyTransformer implements ClassFileTransformer {
     private volatile ClassFileTransformer delegate;
 
     /**
-     * @param targets what to advise
+     * @param options what to advise ({@link Targets})
      * @param bridgeReady installs the bridge once and says whether the agent serves; the
      *     transformer leaves every class alone when it says no
      */
-    LazyTransformer(List<Targets.Target> targets, BooleanSupplier bridgeReady) {
-        this.targets = targets;
-        this.names = Targets.internalNames(targets);
+    LazyTransformer(AgentOptions options, BooleanSupplier bridgeReady) {
+        this.options = options;
+        this.names = Targets.internalNames(options);
         this.bridgeReady = bridgeReady;
     }
 
@@ -91,7 +90,7 @@ final class LazyTransformer implements ClassFileTransformer {
                 d = delegate;
                 if (d == null) {
                     long t0 = System.nanoTime();
-                    d = Instrumenter.build(targets);
+                    d = Instrumenter.build(Targets.of(options));
                     delegate = d;
                     long ms = (System.nanoTime() - t0) / 1_000_000;
                     AgentLog.fine("ByteBuddy ready in " + ms + " ms");

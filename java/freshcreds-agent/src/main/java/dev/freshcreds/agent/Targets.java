@@ -63,35 +63,69 @@ final class Targets {
 
     private Targets() {}
 
+    /** One row: class (without prefix), method, advice; the advice is named, not loaded. */
+    private static List<String[]> rows(AgentOptions options) {
+        List<String[]> r = new ArrayList<>();
+        r.add(new String[] {"com.amazonaws.auth.InstanceProfileCredentialsProvider", "getCredentials", "credentials"});
+        r.add(new String[] {"com.amazonaws.auth.InstanceProfileCredentialsProvider", "refresh", "refresh"});
+        r.add(new String[] {"software.amazon.awssdk.auth.credentials.InstanceProfileCredentialsProvider",
+            "resolveCredentials", "credentials"});
+        if (options.mode() == AgentOptions.Mode.FORCE) {
+            r.add(new String[] {"com.amazonaws.auth.AWSCredentialsProviderChain", "getCredentials", "defaultChain"});
+            r.add(new String[] {"software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider",
+                "resolveCredentials", "credentials"});
+        }
+        r.add(new String[] {"com.amazonaws.SDKGlobalTime", "getGlobalTimeOffset", "timeOffset"});
+        r.add(new String[] {"com.amazonaws.DefaultRequest", "getTimeOffset", "timeOffset"});
+        r.add(new String[] {"software.amazon.awssdk.core.SdkGlobalTime", "getGlobalTimeOffset", "timeOffset"});
+        r.add(new String[] {"software.amazon.awssdk.core.internal.http.HttpClientDependencies", "timeOffset", "timeOffset"});
+        r.add(new String[] {"com.amazonaws.handlers.HandlerChainFactory", "getGlobalHandlers", "errorHook"});
+        r.add(new String[] {"software.amazon.awssdk.core.interceptor.ClasspathInterceptorChainFactory",
+            "getGlobalInterceptors", "errorHook"});
+        return r;
+    }
+
+    /**
+     * The advised methods for these options, each SDK under every prefix. Loads the advice
+     * classes: called when ByteBuddy is built, not in {@code premain}.
+     */
     static List<Target> of(AgentOptions options) {
         List<Target> out = new ArrayList<>();
         for (String p : options.sdkPrefixes()) {
-            out.add(new Target(p + "com.amazonaws.auth.InstanceProfileCredentialsProvider", "getCredentials", CredentialsAdvice.class));
-            out.add(new Target(p + "com.amazonaws.auth.InstanceProfileCredentialsProvider", "refresh", RefreshAdvice.class));
-            out.add(new Target(p + "software.amazon.awssdk.auth.credentials.InstanceProfileCredentialsProvider",
-                    "resolveCredentials", CredentialsAdvice.class));
-            if (options.mode() == AgentOptions.Mode.FORCE) {
-                out.add(new Target(p + "com.amazonaws.auth.AWSCredentialsProviderChain", "getCredentials", DefaultChainAdvice.class));
-                out.add(new Target(p + "software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider",
-                        "resolveCredentials", CredentialsAdvice.class));
+            for (String[] row : rows(options)) {
+                out.add(new Target(p + row[0], row[1], advice(row[2])));
             }
-            out.add(new Target(p + "com.amazonaws.SDKGlobalTime", "getGlobalTimeOffset", TimeOffsetAdvice.class));
-            out.add(new Target(p + "com.amazonaws.DefaultRequest", "getTimeOffset", TimeOffsetAdvice.class));
-            out.add(new Target(p + "software.amazon.awssdk.core.SdkGlobalTime", "getGlobalTimeOffset", TimeOffsetAdvice.class));
-            out.add(new Target(p + "software.amazon.awssdk.core.internal.http.HttpClientDependencies", "timeOffset",
-                    TimeOffsetAdvice.class));
-            out.add(new Target(p + "com.amazonaws.handlers.HandlerChainFactory", "getGlobalHandlers", ErrorHookAdvice.class));
-            out.add(new Target(p + "software.amazon.awssdk.core.interceptor.ClasspathInterceptorChainFactory",
-                    "getGlobalInterceptors", ErrorHookAdvice.class));
         }
         return Collections.unmodifiableList(out);
     }
 
-    /** Internal names ({@code a/b/C}) of the advised classes: the transformer's cheap filter. */
-    static Set<String> internalNames(List<Target> targets) {
+    private static Class<?> advice(String key) {
+        switch (key) {
+            case "credentials":
+                return CredentialsAdvice.class;
+            case "refresh":
+                return RefreshAdvice.class;
+            case "defaultChain":
+                return DefaultChainAdvice.class;
+            case "timeOffset":
+                return TimeOffsetAdvice.class;
+            case "errorHook":
+                return ErrorHookAdvice.class;
+            default:
+                throw new IllegalArgumentException(key);
+        }
+    }
+
+    /**
+     * Internal names ({@code a/b/C}) of the advised classes: the transformer's cheap filter,
+     * computed in {@code premain} without loading any advice class.
+     */
+    static Set<String> internalNames(AgentOptions options) {
         Set<String> s = new HashSet<>();
-        for (Target t : targets) {
-            s.add(t.className.replace('.', '/'));
+        for (String p : options.sdkPrefixes()) {
+            for (String[] row : rows(options)) {
+                s.add((p + row[0]).replace('.', '/'));
+            }
         }
         return Collections.unmodifiableSet(s);
     }
