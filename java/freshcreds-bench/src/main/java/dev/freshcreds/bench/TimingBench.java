@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -128,8 +129,9 @@ public final class TimingBench {
      *       the window; the credentials stay valid through a 10 s fault).</li>
      * </ul>
      * IMDS is stalled (or answers 429 with Retry-After: 1) from DUE − 1 s for {@code stallMs};
-     * {@code threads} callers call the provider in a loop from the first fetch on, and every
-     * call that starts inside the fault window is recorded.
+     * {@code threads} callers call the provider in a loop from the first fetch on, one call every
+     * {@code intervalUs} (default 200 µs), and every call that starts inside the fault window is
+     * recorded (see {@link #callers}).
      */
     private void stall() throws Exception {
         String mode = opt("mode", "stall");
@@ -169,28 +171,31 @@ public final class TimingBench {
             long wallToNano = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis());
             long fromNs = TimeUnit.MILLISECONDS.toNanos(faultFrom.toEpochMilli()) + wallToNano;
             long untilNs = TimeUnit.MILLISECONDS.toNanos(faultUntil.toEpochMilli()) + wallToNano;
-            Histogram all = callers(s, threads, fromNs, untilNs);
+            long intervalNs = TimeUnit.MICROSECONDS.toNanos(Long.parseLong(opt("intervalUs", "200")));
+            Histogram raw = new Histogram(TimeUnit.MINUTES.toNanos(10), 3);
+            Histogram all = callers(s, threads, fromNs, untilNs, intervalNs, raw);
             long requests = imdsRequests();
             String prefix = mode.equals("throttle") ? "refresh-throttled-" : "refresh-stall-";
             long ms = TimeUnit.MILLISECONDS.toNanos(1);
             long slow = 0;
-            double slowNs = 0; // time callers spent in calls over 1 ms
-            for (org.HdrHistogram.HistogramIterationValue v : all.recordedValues()) {
+            for (org.HdrHistogram.HistogramIterationValue v : raw.recordedValues()) {
                 if (v.getValueIteratedTo() >= ms) {
                     slow += v.getCountAtValueIteratedTo();
-                    slowNs += (double) v.getValueIteratedTo() * v.getCountAtValueIteratedTo();
                 }
             }
-            String extra = ",\"calls\":" + all.getTotalCount() + ",\"calls_over_1ms\":" + slow
-                    + ",\"time_in_calls_over_1ms_ms\":" + fmt(slowNs / 1e6)
+            String extra = ",\"calls\":" + raw.getTotalCount() + ",\"calls_over_1ms\":" + slow
+                    + ",\"interval_us\":" + TimeUnit.NANOSECONDS.toMicros(intervalNs)
                     + ",\"imds_requests\":" + requests
                     + ",\"fault_ms\":" + stallMs + ",\"mode\":\"" + mode + "\"";
-            add(prefix + "p50-ns", "ns", all.getValueAtPercentile(50), threads, extra);
-            add(prefix + "p99-ns", "ns", all.getValueAtPercentile(99), threads, extra);
-            add(prefix + "p999-ns", "ns", all.getValueAtPercentile(99.9), threads, extra);
-            add(prefix + "max-ns", "ns", all.getMaxValue(), threads, extra);
+            double[] percentiles = {50, 99, 99.9};
+            String[] names = {"p50", "p99", "p999"};
+            for (int i = 0; i < percentiles.length; i++) {
+                add(prefix + names[i] + "-ns", "ns", all.getValueAtPercentile(percentiles[i]), threads,
+                        extra + ",\"uncorrected_ns\":" + raw.getValueAtPercentile(percentiles[i]));
+            }
+            add(prefix + "max-ns", "ns", all.getMaxValue(), threads, extra + ",\"uncorrected_ns\":" + raw.getMaxValue());
             System.err.printf(Locale.ROOT, "%s %s: %d calls, p50 %d ns, p99 %d ns, p99.9 %d ns, max %d ns, "
-                    + "%d IMDS requests during the window%n", mode, subject, all.getTotalCount(),
+                    + "%d IMDS requests during the window%n", mode, subject, raw.getTotalCount(),
                     all.getValueAtPercentile(50), all.getValueAtPercentile(99),
                     all.getValueAtPercentile(99.9), all.getMaxValue(), requests);
         } finally {
@@ -353,13 +358,26 @@ public final class TimingBench {
 
     // ===== callers =====
 
-    private static Histogram callers(Subject s, int threads, long fromNs, long untilNs) throws InterruptedException {
-        List<Histogram> histograms = new ArrayList<>();
+    /**
+     * Runs {@code threads} callers until {@code untilNs}, each calling the provider, then
+     * parking until {@code intervalNs} after the call ended (so callers do not compete for the
+     * 2 CPUs, and a call is rarely preempted), and records every call that starts at or after
+     * {@code fromNs}: in {@code raw} as measured, and in the returned histogram corrected for
+     * coordinated omission ({@code recordValueWithExpectedInterval}): a call blocked for 2 s also
+     * stands for the calls its caller would have made in that time, as an application's request
+     * threads would have.
+     */
+    private static Histogram callers(Subject s, int threads, long fromNs, long untilNs, long intervalNs,
+            Histogram raw) throws InterruptedException {
+        List<Histogram> corrected = new ArrayList<>();
+        List<Histogram> raws = new ArrayList<>();
         List<Thread> workers = new ArrayList<>();
         AtomicLong nulls = new AtomicLong();
         for (int i = 0; i < threads; i++) {
             Histogram h = new Histogram(TimeUnit.MINUTES.toNanos(10), 3);
-            histograms.add(h);
+            Histogram r = new Histogram(TimeUnit.MINUTES.toNanos(10), 3);
+            corrected.add(h);
+            raws.add(r);
             Thread t = new Thread(() -> {
                 while (true) {
                     long start = System.nanoTime();
@@ -372,7 +390,13 @@ public final class TimingBench {
                         nulls.incrementAndGet();
                     }
                     if (start >= fromNs) {
-                        h.recordValue(Math.min(end - start, h.getHighestTrackableValue()));
+                        long latency = Math.min(end - start, h.getHighestTrackableValue());
+                        h.recordValueWithExpectedInterval(latency, intervalNs);
+                        r.recordValue(latency);
+                    }
+                    long next = end + intervalNs;
+                    for (long now; (now = System.nanoTime()) < next; ) {
+                        LockSupport.parkNanos(next - now);
                     }
                 }
             }, "stall-caller-" + i);
@@ -392,8 +416,9 @@ public final class TimingBench {
             throw new IllegalStateException(nulls.get() + " calls returned no credentials");
         }
         Histogram all = new Histogram(TimeUnit.MINUTES.toNanos(10), 3);
-        for (Histogram h : histograms) {
-            all.add(h);
+        for (int i = 0; i < threads; i++) {
+            all.add(corrected.get(i));
+            raw.add(raws.get(i));
         }
         return all;
     }
