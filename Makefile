@@ -64,6 +64,7 @@ export BENCH_MODE ?= full
 BENCH_CMD ?= make bench
 
 bench: bench-start bench-rust bench-java bench-agent
+	uptime >$(BENCH_DIR)/parts/uptime-end.txt
 	python3 bench/report.py --dir $(BENCH_DIR) --command "$(BENCH_CMD)" --mode $(BENCH_MODE)
 	python3 bench/check.py $(BENCH_DIR)
 

@@ -5,7 +5,7 @@
 
 Reads DIR/parts/*.json (lists of {name, subject, unit, value, threads, ...} written by
 native/examples/bench_engine.rs, java/freshcreds-bench/run.sh and timing.sh,
-java/freshcreds-agent/bench/startup.py) and DIR/parts/uptime-start.txt, then writes
+java/freshcreds-agent/bench/startup.py) and DIR/parts/uptime-{start,end}.txt, then writes
   DIR/results.json   every entry, one list
   DIR/report.md      one table per section, freshcreds beside sdk-v2 and sdk-v1 with ratios,
                      the machine, its load, and the command
@@ -66,8 +66,14 @@ def machine(d):
     p = os.path.join(d, "parts", "uptime-start.txt")
     if os.path.exists(p):
         start = open(p).read().strip()
+    # The end of the run: parts/uptime-end.txt (written by `make bench` before the report), else now.
+    end, when = sh(["uptime"]), datetime.datetime.now(datetime.timezone.utc)
+    p = os.path.join(d, "parts", "uptime-end.txt")
+    if os.path.exists(p):
+        end = open(p).read().strip()
+        when = datetime.datetime.fromtimestamp(os.path.getmtime(p), datetime.timezone.utc)
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": when.strftime("%Y-%m-%d %H:%M UTC"),
         "nproc": os.cpu_count(),
         "cpu": cpu,
         "memory": mem,
@@ -75,7 +81,7 @@ def machine(d):
         "jdk": java[1] if len(java) > 1 else (java[0] if java else ""),
         "rustc": sh(["rustc", "--version"]),
         "uptime_start": start,
-        "uptime_end": sh(["uptime"]),
+        "uptime_end": end,
     }
 
 
@@ -132,6 +138,9 @@ def ratio(sdk, fresh):
     if fresh == 0:
         return "—" if sdk == 0 else "∞"
     r = sdk / fresh
+    if r >= 10000:
+        exp = int(math.floor(math.log10(r)))
+        return "%.1f·10^%d×" % (r / 10 ** exp, exp)
     return ("%.0f×" if r >= 100 else "%.1f×" if r >= 1 else "%.2f×") % r
 
 
@@ -243,6 +252,56 @@ def svg_chart(entries, path):
     return True
 
 
+def summary(entries):
+    """One row per figure, the three subjects side by side (the README's Performance table)."""
+    def hp(method, subject):
+        ns = [value(find(entries, "hot-path-ns", subject, method=method, threads=t)) for t in (1, 8, 64)]
+        b = value(find(entries, "hot-path-bytes", subject, method=method, threads=1))
+        if any(v is None for v in ns):
+            return "—"
+        return "%s, %s" % (" / ".join(fmt_ns(v) for v in ns), fmt_bytes(b))
+
+    def pct(prefix, subject):
+        vals = [value(find(entries, prefix + p + "-ns", subject)) for p in ("p50", "p99", "p999", "max")]
+        return "" if any(v is None for v in vals) else " / ".join(fmt_ns(v) for v in vals)
+
+    def each(name, fmt, **match):
+        return [fmt(value(find(entries, name, s, **match))) for s in SUBJECTS]
+
+    def ms(v):
+        return "" if v is None else "%.0f ms" % v
+
+    rows = [["`resolveIdentity()`, 1 / 8 / 64 threads", hp("resolveIdentity", "freshcreds"), hp("resolveIdentity", "sdk-v2"), "—"],
+            ["`resolveCredentials()`, 1 / 8 / 64 threads", hp("resolveCredentials", "freshcreds"), hp("resolveCredentials", "sdk-v2"), "—"],
+            ["`getCredentials()`, 1 / 8 / 64 threads", hp("getCredentials", "freshcreds"), "—", hp("getCredentials", "sdk-v1")]]
+    for prefix, title in [("refresh-stall-", "stalled"), ("refresh-throttled-", "answering 429")]:
+        e = find(entries, prefix + "max-ns", "freshcreds")
+        if e:
+            rows.append(["callers during a refresh, IMDS %s for %s s: p50 / p99 / p99.9 / max" % (title, fmt_num(e.get("fault_ms", 0) / 1000.0))]
+                        + [pct(prefix, s) for s in SUBJECTS])
+    rows.append(["IMDS requests per rotation (steady state)"] + each("imds-requests-per-rotation", lambda v: fmt_num(v, 2)))
+    c = find(entries, "imds-requests-cold-start", "freshcreds")
+    rows.append(["IMDS requests, %s threads on a cold start" % (c["threads"] if c else "")] + each("imds-requests-cold-start", fmt_num))
+    rows.append(["first credentials, new provider in a new JVM"] + each("first-credentials-ms", ms, variant="new provider in a new JVM"))
+    r = find(entries, "first-credentials-ms", "freshcreds", variant="engine alone (Rust API, in-process loopback IMDS)")
+    if r:
+        rows.append(["first credentials, engine alone (Rust API)", ms(r["value"]), "", ""])
+    rows.append(["RSS added by the provider"] + each("rss-added-bytes", fmt_bytes))
+    rows.append(["threads added to the JVM"] + each("native-threads", fmt_num, variant="threads added to the JVM"))
+    r = find(entries, "snapshot-read-ns", "freshcreds")
+    if r:
+        rows.append(["snapshot read from Rust", fmt_ns(r["value"]), "", ""])
+    for name, label in [("cdylib-bytes", "stripped JNI library (`libfreshcreds.so`)"), ("agent-jar-bytes", "agent jar")]:
+        r = find(entries, name, "freshcreds")
+        if r:
+            rows.append([label, fmt_bytes(r["value"]), "", ""])
+    agent = {e.get("case"): e for e in entries if e["name"] == "agent-startup-added-ms"}
+    if agent:
+        rows.append(["JVM start-up added by the agent (%s; median of %s)" % (" / ".join(agent), next(iter(agent.values())).get("runs")),
+                     " / ".join("%+.0f ms" % e["value"] for e in agent.values()), "", ""])
+    return table(["figure", "freshcreds", "SDK v2", "SDK v1"], rows)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", default="target/bench")
@@ -277,6 +336,7 @@ def main():
            "(AEMM; for sections 2 and 3 behind the IMDS fault proxy), measured in the same run. "
            "Ratios are SDK ÷ freshcreds.", ""]
 
+    md += ["## Summary", "", summary(entries), ""]
     md += ["## 1. Hot path (JMH)", "",
            "One call of what an SDK client asks its provider for, average time and allocation per call "
            "(`-prof gc`), 2 CPUs: at 8 and 64 threads the threads share them.", "",
