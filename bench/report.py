@@ -421,7 +421,7 @@ def main():
     md += [table(["footprint", "freshcreds", "SDK v2", "v2 ÷ fc", "SDK v1", "v1 ÷ fc"], rows), ""]
     e = find(entries, "native-threads", "freshcreds", variant="threads added to the JVM")
     if e:
-        md += ["- threads: freshcreds adds its engine's native worker and the `freshcreds-updater` daemon thread; "
+        md += ["- threads: by design freshcreds adds its engine's runtime worker and the `freshcreds-updater` daemon thread; "
                "the SDKs' counts are whatever their first call left running. RSS is `VmRSS` before building the "
                "provider and after its first credentials plus a pause (1 s; 0.3 s in a smoke run), in a new JVM "
                "per subject, so it includes the classes each one loads."]
