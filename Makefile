@@ -77,10 +77,11 @@ bench-start:
 	uptime >$(BENCH_DIR)/parts/uptime-start.txt
 
 # Snapshot read, engine start, engine threads, and the stripped release cdylib's size
-# ($CARGO_TARGET_DIR honoured).
+# ($CARGO_TARGET_DIR honoured). A smoke run times a debug build of the example (already built
+# by `cargo test`): its figures are not meant to mean anything, and LTO takes minutes.
 bench-rust:
 	$(CARGO) build --release -q -p freshcreds --lib
-	$(CARGO) run --release -q -p freshcreds --example bench_engine
+	$(CARGO) run $(if $(filter smoke,$(BENCH_MODE)),,--release) -q -p freshcreds --example bench_engine
 
 # JMH (ns/op, B/op at 1, 8, 64 threads) and the timing programs (refresh under a stalled or
 # throttling IMDS, IMDS requests, first credentials, RSS, threads), beside the SDKs' IMDS

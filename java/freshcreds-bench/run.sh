@@ -20,7 +20,7 @@ eval "$(AEMM_PORT= "$repo/tests/rig/aemm.sh" start)"
 trap '"$repo/tests/rig/aemm.sh" stop "${AEMM_URL##*:}" >/dev/null 2>&1 || true' EXIT
 
 if [[ $mode == smoke ]]; then
-    iterations=(-wi 1 -w 200ms -i 1 -r 300ms)
+    iterations=(-wi 1 -w 100ms -i 1 -r 200ms)
 else
     iterations=(-wi 3 -w 1s -i 5 -r 1s)
 fi

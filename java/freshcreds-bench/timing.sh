@@ -34,7 +34,7 @@ rig_up() {
 
 if [[ $mode == smoke ]]; then
     stall_opts=(stallMs=3000 threads=4 dueMs=4000)
-    steady_opts=(rotations=2 periodMs=8000 threads=2)
+    steady_opts=(rotations=2 periodMs=6000 threads=2)
     cold_opts=(threads=200)
     startup_opts=(settleMs=300)
 else
