@@ -33,12 +33,12 @@ rig_up() {
 }
 
 if [[ $mode == smoke ]]; then
-    stall_opts=(stallMs=3000 threads=4 dueMs=4000)
+    stall_opts=(stallMs=3000 threads=4 dueMs=5000)
     steady_opts=(rotations=2 periodMs=6000 threads=2)
     cold_opts=(threads=200)
     startup_opts=(settleMs=300)
 else
-    stall_opts=(stallMs=10000 threads=8 dueMs=4000)
+    stall_opts=(stallMs=10000 threads=8 dueMs=5000)
     steady_opts=(rotations=4 periodMs=10000 threads=4)
     cold_opts=(threads=1000)
     startup_opts=(settleMs=1000)
