@@ -104,7 +104,11 @@ fn main() {
     }
     let read_ns = t.elapsed().as_nanos() as f64 / f64::from(iterations);
 
-    let cdylib = target_dir().join("release/libfreshcreds.so");
+    // BENCH_CDYLIB: another build of the library to measure (`make bench-smoke` passes the
+    // one `make test-java` already built for the jar, rather than a second LTO build).
+    let cdylib = std::env::var_os("BENCH_CDYLIB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("release/libfreshcreds.so"));
     let cdylib_bytes = match std::fs::metadata(&cdylib) {
         Ok(m) => m.len() as f64,
         Err(e) => {
