@@ -1,22 +1,14 @@
 package dev.freshcreds.bench;
 
-import dev.freshcreds.FreshCredentials;
-import dev.freshcreds.v2.FreshAwsCredentialsProvider;
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.HttpURLConnection;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,7 +18,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.HdrHistogram.Histogram;
@@ -51,12 +42,9 @@ import software.amazon.awssdk.auth.credentials.InstanceProfileCredentialsProvide
  * and never printed.
  */
 public final class TimingBench {
-    private static final SecureRandom RANDOM = new SecureRandom();
-
     private final String imds = required("bench.imds");
-    private final String admin = required("bench.admin");
-    private final String aemmConfig = required("bench.aemmConfig");
-    private final String rig = required("bench.rig");
+    private final ImdsRig imdsRig = new ImdsRig(required("bench.admin"), required("bench.aemmConfig"),
+            required("bench.rig"));
     private final Path out = Paths.get(required("bench.out"));
     private final String subject;
     private final Map<String, String> opts;
@@ -152,29 +140,29 @@ public final class TimingBench {
                 refreshAhead = Duration.ofSeconds(12);
                 expiry = now.plus(due).plusMillis(13_200);
         }
-        rotate(expiry, now);
-        adminCall("DELETE", "/__fault", null);
+        imdsRig.rotate(expiry, now);
+        imdsRig.admin("DELETE", "/__fault", null);
         Instant faultFrom = now.plus(due).minusSeconds(1);
         Instant faultUntil = faultFrom.plusMillis(stallMs);
         String rule = mode.equals("throttle")
                 ? "{\"mode\":\"throttle\",\"retry_after\":1"
                 : "{\"mode\":\"stall\"";
-        adminCall("POST", "/__fault", rule + ",\"from\":" + unixSeconds(faultFrom) + ",\"until\":"
+        imdsRig.admin("POST", "/__fault", rule + ",\"from\":" + unixSeconds(faultFrom) + ",\"until\":"
                 + unixSeconds(faultUntil) + "}");
-        try (Subject s = open(subject, imds, refreshAhead)) {
+        try (Subject s = Subject.open(subject, imds, refreshAhead)) {
             s.call(); // first credentials, before the fault window
             if (!Instant.now().isBefore(faultFrom)) {
                 throw new IllegalStateException("first credentials came after the fault window opened; "
                         + "raise dueMs (machine too busy?)");
             }
-            adminCall("DELETE", "/__stats", null);
+            imdsRig.admin("DELETE", "/__stats", null);
             long wallToNano = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis());
             long fromNs = TimeUnit.MILLISECONDS.toNanos(faultFrom.toEpochMilli()) + wallToNano;
             long untilNs = TimeUnit.MILLISECONDS.toNanos(faultUntil.toEpochMilli()) + wallToNano;
             long intervalNs = TimeUnit.MICROSECONDS.toNanos(Long.parseLong(opt("intervalUs", "200")));
             Histogram raw = new Histogram(TimeUnit.MINUTES.toNanos(10), 3);
             Histogram all = callers(s, threads, fromNs, untilNs, intervalNs, raw);
-            long requests = imdsRequests();
+            long requests = imdsRig.requests();
             String prefix = mode.equals("throttle") ? "refresh-throttled-" : "refresh-stall-";
             long ms = TimeUnit.MILLISECONDS.toNanos(1);
             long slow = 0;
@@ -199,7 +187,7 @@ public final class TimingBench {
                     all.getValueAtPercentile(50), all.getValueAtPercentile(99),
                     all.getValueAtPercentile(99.9), all.getMaxValue(), requests);
         } finally {
-            adminCall("DELETE", "/__fault", null);
+            imdsRig.admin("DELETE", "/__fault", null);
         }
     }
 
@@ -216,7 +204,7 @@ public final class TimingBench {
      * {@code rotations} periods after the start-up transient, [2.75 P, (2.75 + rotations) P)
      * after the first set was published: boundaries at a phase where no subject fetches. At
      * each rotation the proxy holds IMDS requests for 1 s while AEMM reloads (see
-     * {@link #quietRotate}); no subject fetches in that phase either.
+     * {@link ImdsRig#quietRotate}); no subject fetches in that phase either.
      */
     private void steady() throws Exception {
         int rotations = Integer.parseInt(opt("rotations", "4"));
@@ -226,11 +214,11 @@ public final class TimingBench {
                 ? Duration.ofMinutes(15).plusMillis(periodMs * 5 / 4)
                 : Duration.ofMillis(3 * periodMs);
         long p = TimeUnit.MILLISECONDS.toNanos(periodMs);
-        adminCall("DELETE", "/__fault", null);
+        imdsRig.admin("DELETE", "/__fault", null);
         long t0 = System.nanoTime();
         Instant first = Instant.now();
-        rotate(first.plus(lifetime), first);
-        try (Subject s = open(subject, imds, null)) {
+        imdsRig.rotate(first.plus(lifetime), first);
+        try (Subject s = Subject.open(subject, imds, null)) {
             s.call();
             long from = t0 + 11 * p / 4;
             long end = from + rotations * p;
@@ -258,15 +246,15 @@ public final class TimingBench {
             String byPath = "";
             for (int r = 1; t0 + r * p < end; r++) {
                 sleepUntil(t0 + r * p);
-                quietRotate(lifetime);
+                imdsRig.quietRotate(lifetime);
                 if (r == 2) { // before 2.75 P
                     sleepUntil(from);
-                    adminCall("DELETE", "/__stats", null);
+                    imdsRig.admin("DELETE", "/__stats", null);
                 }
             }
             sleepUntil(end);
-            String stats = adminCall("GET", "/__stats", null);
-            long requests = total(stats);
+            String stats = imdsRig.admin("GET", "/__stats", null);
+            long requests = ImdsRig.total(stats);
             Matcher m = Pattern.compile("\"by_path\"\\s*:\\s*(\\{[^}]*\\})").matcher(stats);
             if (m.find()) {
                 byPath = ",\"by_path\":" + m.group(1);
@@ -286,9 +274,9 @@ public final class TimingBench {
     /** IMDS requests when {@code threads} callers call a new provider at once. */
     private void cold() throws Exception {
         int threads = Integer.parseInt(opt("threads", "1000"));
-        adminCall("DELETE", "/__fault", null);
+        imdsRig.admin("DELETE", "/__fault", null);
         Instant now = Instant.now();
-        rotate(now.plus(Duration.ofHours(1)), now);
+        imdsRig.rotate(now.plus(Duration.ofHours(1)), now);
         CountDownLatch ready = new CountDownLatch(threads);
         CountDownLatch go = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(threads);
@@ -312,9 +300,9 @@ public final class TimingBench {
             t.start();
         }
         ready.await();
-        adminCall("DELETE", "/__stats", null);
+        imdsRig.admin("DELETE", "/__stats", null);
         long t0 = System.nanoTime();
-        try (Subject s = open(subject, imds, null)) {
+        try (Subject s = Subject.open(subject, imds, null)) {
             holder[0] = s;
             go.countDown();
             if (!done.await(60, TimeUnit.SECONDS)) {
@@ -322,7 +310,7 @@ public final class TimingBench {
             }
             double allMs = (System.nanoTime() - t0) / 1e6;
             Thread.sleep(500); // a late request would still be counted
-            long requests = imdsRequests();
+            long requests = imdsRig.requests();
             if (failures.get() > 0) {
                 throw new IllegalStateException(failures.get() + " of " + threads + " callers got no credentials");
             }
@@ -334,13 +322,13 @@ public final class TimingBench {
 
     /** Time to first credentials of a new provider in a new JVM, and the RSS and threads it adds. */
     private void startup() throws Exception {
-        adminCall("DELETE", "/__fault", null);
+        imdsRig.admin("DELETE", "/__fault", null);
         Instant now = Instant.now();
-        rotate(now.plus(Duration.ofHours(1)), now);
+        imdsRig.rotate(now.plus(Duration.ofHours(1)), now);
         long rss0 = rssBytes();
         int threads0 = taskCount();
         long t0 = System.nanoTime();
-        try (Subject s = open(subject, imds, null)) {
+        try (Subject s = Subject.open(subject, imds, null)) {
             double openMs = (System.nanoTime() - t0) / 1e6;
             if (s.call() == null) {
                 throw new IllegalStateException("no credentials");
@@ -424,144 +412,6 @@ public final class TimingBench {
             raw.add(raws.get(i));
         }
         return all;
-    }
-
-    // ===== subjects =====
-
-    /** A provider under test: one call is what an SDK client asks for each request. */
-    interface Subject extends AutoCloseable {
-        Object call();
-
-        @Override
-        void close();
-    }
-
-    static Subject open(String subject, String imds, Duration refreshAhead) {
-        switch (subject) {
-            case "freshcreds": {
-                FreshCredentials.Builder b = FreshCredentials.builder().imdsEndpoint(imds).ntpServers();
-                if (refreshAhead != null) {
-                    b.refreshAhead(refreshAhead);
-                }
-                FreshCredentials fc = b.build();
-                FreshAwsCredentialsProvider p = FreshAwsCredentialsProvider.create(fc);
-                return wrap(p::resolveCredentials, fc::close);
-            }
-            case "sdk-v2": {
-                InstanceProfileCredentialsProvider p = InstanceProfileCredentialsProvider.builder().endpoint(imds).build();
-                return wrap(p::resolveCredentials, p::close);
-            }
-            default: {
-                // SDK v1 reads its IMDS endpoint from this system property only.
-                System.setProperty("com.amazonaws.sdk.ec2MetadataServiceEndpointOverride", imds);
-                com.amazonaws.auth.InstanceProfileCredentialsProvider p =
-                        new com.amazonaws.auth.InstanceProfileCredentialsProvider(false);
-                return wrap(p::getCredentials, () -> closeQuietly(p));
-            }
-        }
-    }
-
-    private static Subject wrap(Supplier<Object> call, Runnable close) {
-        return new Subject() {
-            @Override
-            public Object call() {
-                return call.get();
-            }
-
-            @Override
-            public void close() {
-                close.run();
-            }
-        };
-    }
-
-    private static void closeQuietly(com.amazonaws.auth.InstanceProfileCredentialsProvider p) {
-        try {
-            p.close();
-        } catch (IOException e) {
-            // nothing to clean up then
-        }
-    }
-
-    // ===== the rig =====
-
-    /**
-     * A rotation while the subject is running: AEMM reloads its config without a lock, and a
-     * request served during the reload can crash it ("concurrent map read and map write"), so
-     * the proxy holds IMDS requests for 1 s (they are forwarded after) while AEMM reloads.
-     */
-    private void quietRotate(Duration lifetime) throws IOException, InterruptedException {
-        adminCall("POST", "/__fault", "{\"mode\":\"stall\",\"for_ms\":1000}");
-        Thread.sleep(50); // requests already forwarded are answered
-        Instant now = Instant.now();
-        rotate(now.plus(lifetime), now);
-    }
-
-    /** New random credentials in AEMM (tests/rig/aemm.sh rotate), waiting until it serves them. */
-    private void rotate(Instant expiration, Instant lastUpdated) throws IOException, InterruptedException {
-        String b32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        String b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        ProcessBuilder pb = new ProcessBuilder(rig + "/aemm.sh", "rotate", aemmConfig,
-                "ASIA" + random(b32, 16), random(b64, 40), "IQoJb3JpZ2luX2Vj" + random(b64, 300),
-                expiration.truncatedTo(ChronoUnit.SECONDS).toString(),
-                lastUpdated.truncatedTo(ChronoUnit.SECONDS).toString());
-        pb.redirectOutput(ProcessBuilder.Redirect.to(new File("/dev/null")));
-        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
-        Process p = pb.start();
-        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            p.destroy();
-            throw new IllegalStateException("aemm.sh rotate failed");
-        }
-    }
-
-    private static String random(String alphabet, int n) {
-        StringBuilder sb = new StringBuilder(n);
-        for (int i = 0; i < n; i++) {
-            sb.append(alphabet.charAt(RANDOM.nextInt(alphabet.length())));
-        }
-        return sb.toString();
-    }
-
-    private long imdsRequests() throws IOException {
-        return total(adminCall("GET", "/__stats", null));
-    }
-
-    private static long total(String stats) {
-        Matcher m = Pattern.compile("\"total\"\\s*:\\s*(\\d+)").matcher(stats);
-        if (!m.find()) {
-            throw new IllegalStateException("no total in the proxy's stats");
-        }
-        return Long.parseLong(m.group(1));
-    }
-
-    private String adminCall(String method, String path, String body) throws IOException {
-        HttpURLConnection c = (HttpURLConnection) new URL(admin + path).openConnection(java.net.Proxy.NO_PROXY);
-        c.setRequestMethod(method);
-        c.setConnectTimeout(5000);
-        c.setReadTimeout(10000);
-        if (body != null) {
-            c.setDoOutput(true);
-            c.setRequestProperty("content-type", "application/json");
-            try (OutputStream os = c.getOutputStream()) {
-                os.write(body.getBytes(StandardCharsets.UTF_8));
-            }
-        }
-        int status = c.getResponseCode();
-        InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream();
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        if (in != null) {
-            try (InputStream is = in) {
-                byte[] b = new byte[8192];
-                for (int n; (n = is.read(b)) > 0; ) {
-                    buf.write(b, 0, n);
-                }
-            }
-        }
-        String text = new String(buf.toByteArray(), StandardCharsets.UTF_8);
-        if (status != 200) {
-            throw new IOException(method + " " + path + ": HTTP " + status + " " + text);
-        }
-        return text;
     }
 
     // ===== helpers =====
