@@ -29,8 +29,9 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=sidecar.sh
+source "$(dirname "${BASH_SOURCE[0]}")/sidecar.sh"
 
-READY_TIMEOUT_MS=10000
 PATTERN=sigv4-gate
 
 usage() {
@@ -38,28 +39,8 @@ usage() {
     exit 64
 }
 
-# The gate binary: $SIGV4_GATE_BIN, else built by cargo (a no-op when up to date).
-gate_bin() {
-    if [[ -n ${SIGV4_GATE_BIN:-} ]]; then
-        [[ -x $SIGV4_GATE_BIN ]] || die "SIGV4_GATE_BIN=$SIGV4_GATE_BIN is not executable"
-        echo "$SIGV4_GATE_BIN"
-        return 0
-    fi
-    command -v cargo >/dev/null 2>&1 || die "cargo not found (or set SIGV4_GATE_BIN)"
-    local target=${CARGO_TARGET_DIR:-$RIG_REPO_ROOT/target}
-    (cd "$RIG_REPO_ROOT" && cargo build -q -p sigv4-gate --bins) >&2 ||
-        die "building sigv4-gate failed"
-    echo "$target/debug/sigv4-gate"
-}
 
-inst_dir() { echo "$RIG_DIR/gate/$1"; }
 
-inst_pid() {
-    local pid
-    pid=$(cat "$1/pid" 2>/dev/null) || return 1
-    pid_is "$pid" "$PATTERN" || return 1
-    echo "$pid"
-}
 
 print_env() {
     local inst=$1 pid=$2
@@ -76,11 +57,11 @@ cmd_start() {
     command -v curl >/dev/null 2>&1 || die "curl not found"
     local port=${GATE_PORT:-0} admin_port=${GATE_ADMIN_PORT:-0} bin inst pid
     [[ $port =~ ^[0-9]+$ && $admin_port =~ ^[0-9]+$ ]] || die "bad GATE_PORT/GATE_ADMIN_PORT"
-    bin=$(gate_bin)
+    bin=$(sidecar_bin "${SIGV4_GATE_BIN:-}" SIGV4_GATE_BIN sigv4-gate)
     rig_lock gate
     if ((port != 0)); then
-        inst=$(inst_dir "$port")
-        if pid=$(inst_pid "$inst"); then
+        inst=$RIG_DIR/gate/$port
+        if pid=$(sidecar_pid "$inst" "$PATTERN"); then
             [[ $(cat "$inst/upstream") == "$upstream" ]] ||
                 die "the gate on port $port fronts $(cat "$inst/upstream"), not $upstream"
             print_env "$inst" "$pid"
@@ -88,50 +69,11 @@ cmd_start() {
         fi
     fi
 
-    # The gate binds first and reports its ports, so port 0 needs no free-port guessing.
-    local tmp ready
-    mkdir -p "$RIG_DIR/gate"
-    tmp=$(mktemp -d "$RIG_DIR/gate/.starting.XXXXXX")
-    ready=$tmp/ready
-    (
-        exec env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy "$bin" \
-            --upstream "$upstream" --listen "127.0.0.1:$port" \
-            --admin-listen "127.0.0.1:$admin_port" --ready-file "$ready"
-    ) </dev/null >/dev/null 2>"$tmp/gate.log" 9>&- &
-    pid=$!
-    disown "$pid" 2>/dev/null || true
-
-    local deadline=$(($(now_ms) + READY_TIMEOUT_MS))
-    until [[ -f $ready ]]; do
-        if ! pid_alive "$pid"; then
-            cat "$tmp/gate.log" >&2
-            rm -rf "$tmp"
-            die "sigv4-gate exited during startup"
-        fi
-        if (($(now_ms) > deadline)); then
-            stop_pid "$pid" "$PATTERN"
-            cat "$tmp/gate.log" >&2
-            rm -rf "$tmp"
-            die "sigv4-gate did not start within $((READY_TIMEOUT_MS / 1000)) s"
-        fi
-        sleep 0.02
-    done
-    local url admin
-    url=$(sed -n 's/^GATE_URL=//p' "$ready")
-    admin=$(sed -n 's/^GATE_ADMIN=//p' "$ready")
-    curl -sf --noproxy '*' --max-time 2 -o /dev/null "$admin/health" ||
-        { stop_pid "$pid" "$PATTERN"; die "sigv4-gate admin API does not answer at $admin"; }
-    # The instance directory is named after the port, which is known only now. The
-    # running gate keeps writing to its log through the moved directory.
-    inst=$(inst_dir "${url##*:}")
-    rm -rf "$inst"
-    mv "$tmp" "$inst"
-    rm -f "$inst/ready"
-    echo "$url" >"$inst/url"
-    echo "$admin" >"$inst/admin"
-    echo "$upstream" >"$inst/upstream"
-    echo "$pid" >"$inst/pid"
-    spawn_watchdog "$pid" "$PATTERN"
+    local started
+    started=$(sidecar_start gate "$PATTERN" "$bin" "$upstream" "$port" "$admin_port" \
+        GATE_URL GATE_ADMIN gate.log)
+    inst=${started%% *}
+    pid=${started##* }
     print_env "$inst" "$pid"
 }
 
@@ -155,24 +97,9 @@ print(json.dumps(doc))' "$@" |
     [[ ${out##*$'\n'} == 200 ]] || die "register: the gate refused: ${out%$'\n'*}"
 }
 
-stop_inst() {
-    local inst=$1 pid
-    pid=$(cat "$inst/pid" 2>/dev/null) || return 0
-    stop_pid "$pid" "$PATTERN"
-    rm -f "$inst/pid"
-}
-
 cmd_stop() {
     (($# <= 1)) || usage
-    local target=${1:-${GATE_PORT:-}} inst
-    if [[ -z $target ]]; then
-        for inst in "$RIG_DIR"/gate/*/; do
-            [[ -d $inst ]] && stop_inst "${inst%/}"
-        done
-        return 0
-    fi
-    [[ $target =~ ^[0-9]+$ ]] || die "stop: bad port '$target'"
-    stop_inst "$(inst_dir "$target")"
+    sidecar_stop gate "$PATTERN" "${1:-${GATE_PORT:-}}"
 }
 
 case ${1:-} in

@@ -33,8 +33,9 @@
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=sidecar.sh
+source "$(dirname "${BASH_SOURCE[0]}")/sidecar.sh"
 
-READY_TIMEOUT_MS=10000
 PATTERN=imds-fault-proxy
 
 usage() {
@@ -42,19 +43,6 @@ usage() {
     exit 64
 }
 
-# The proxy binary: $IMDS_FAULT_PROXY_BIN, else built by cargo (a no-op when up to date).
-proxy_bin() {
-    if [[ -n ${IMDS_FAULT_PROXY_BIN:-} ]]; then
-        [[ -x $IMDS_FAULT_PROXY_BIN ]] || die "IMDS_FAULT_PROXY_BIN=$IMDS_FAULT_PROXY_BIN is not executable"
-        echo "$IMDS_FAULT_PROXY_BIN"
-        return 0
-    fi
-    command -v cargo >/dev/null 2>&1 || die "cargo not found (or set IMDS_FAULT_PROXY_BIN)"
-    local target=${CARGO_TARGET_DIR:-$RIG_REPO_ROOT/target}
-    (cd "$RIG_REPO_ROOT" && cargo build -q -p sigv4-gate --bins) >&2 ||
-        die "building imds-fault-proxy failed"
-    echo "$target/debug/imds-fault-proxy"
-}
 
 admin_url() {
     [[ -n ${IMDS_PROXY_ADMIN:-} ]] || die "set IMDS_PROXY_ADMIN (printed by imds-proxy.sh start)"
@@ -74,14 +62,7 @@ admin_call() {
     printf '%s' "${out%$'\n'*}"
 }
 
-inst_dir() { echo "$RIG_DIR/imds-proxy/$1"; }
 
-inst_pid() {
-    local pid
-    pid=$(cat "$1/pid" 2>/dev/null) || return 1
-    pid_is "$pid" "$PATTERN" || return 1
-    echo "$pid"
-}
 
 print_env() {
     local inst=$1 pid=$2
@@ -98,11 +79,11 @@ cmd_start() {
     command -v curl >/dev/null 2>&1 || die "curl not found"
     local port=${IMDS_PROXY_PORT:-0} admin_port=${IMDS_PROXY_ADMIN_PORT:-0} bin inst pid
     [[ $port =~ ^[0-9]+$ && $admin_port =~ ^[0-9]+$ ]] || die "bad IMDS_PROXY_PORT/IMDS_PROXY_ADMIN_PORT"
-    bin=$(proxy_bin)
+    bin=$(sidecar_bin "${IMDS_FAULT_PROXY_BIN:-}" IMDS_FAULT_PROXY_BIN imds-fault-proxy)
     rig_lock imds-proxy
     if ((port != 0)); then
-        inst=$(inst_dir "$port")
-        if pid=$(inst_pid "$inst"); then
+        inst=$RIG_DIR/imds-proxy/$port
+        if pid=$(sidecar_pid "$inst" "$PATTERN"); then
             [[ $(cat "$inst/upstream") == "$upstream" ]] ||
                 die "the proxy on port $port fronts $(cat "$inst/upstream"), not $upstream"
             print_env "$inst" "$pid"
@@ -110,49 +91,11 @@ cmd_start() {
         fi
     fi
 
-    # The proxy binds first and reports its ports, so port 0 needs no free-port guessing.
-    local tmp ready
-    mkdir -p "$RIG_DIR/imds-proxy"
-    tmp=$(mktemp -d "$RIG_DIR/imds-proxy/.starting.XXXXXX")
-    ready=$tmp/ready
-    (
-        exec env -u HTTP_PROXY -u HTTPS_PROXY -u http_proxy -u https_proxy "$bin" \
-            --upstream "$upstream" --listen "127.0.0.1:$port" \
-            --admin-listen "127.0.0.1:$admin_port" --ready-file "$ready"
-    ) </dev/null >/dev/null 2>"$tmp/proxy.log" 9>&- &
-    pid=$!
-    disown "$pid" 2>/dev/null || true
-
-    local deadline=$(($(now_ms) + READY_TIMEOUT_MS))
-    until [[ -f $ready ]]; do
-        if ! pid_alive "$pid"; then
-            cat "$tmp/proxy.log" >&2
-            rm -rf "$tmp"
-            die "imds-fault-proxy exited during startup"
-        fi
-        if (($(now_ms) > deadline)); then
-            stop_pid "$pid" "$PATTERN"
-            cat "$tmp/proxy.log" >&2
-            rm -rf "$tmp"
-            die "imds-fault-proxy did not start within $((READY_TIMEOUT_MS / 1000)) s"
-        fi
-        sleep 0.02
-    done
-    local url admin
-    url=$(sed -n 's/^IMDS_PROXY_URL=//p' "$ready")
-    admin=$(sed -n 's/^IMDS_PROXY_ADMIN=//p' "$ready")
-    curl -sf --noproxy '*' --max-time 2 -o /dev/null "$admin/health" ||
-        { stop_pid "$pid" "$PATTERN"; die "imds-fault-proxy admin API does not answer at $admin"; }
-    # Named after the port, known only now; the proxy keeps logging through the move.
-    inst=$(inst_dir "${url##*:}")
-    rm -rf "$inst"
-    mv "$tmp" "$inst"
-    rm -f "$inst/ready"
-    echo "$url" >"$inst/url"
-    echo "$admin" >"$inst/admin"
-    echo "$upstream" >"$inst/upstream"
-    echo "$pid" >"$inst/pid"
-    spawn_watchdog "$pid" "$PATTERN"
+    local started
+    started=$(sidecar_start imds-proxy "$PATTERN" "$bin" "$upstream" "$port" "$admin_port" \
+        IMDS_PROXY_URL IMDS_PROXY_ADMIN proxy.log)
+    inst=${started% *}
+    pid=${started##* }
     print_env "$inst" "$pid"
 }
 
@@ -177,24 +120,9 @@ cmd_stats() {
     esac
 }
 
-stop_inst() {
-    local inst=$1 pid
-    pid=$(cat "$inst/pid" 2>/dev/null) || return 0
-    stop_pid "$pid" "$PATTERN"
-    rm -f "$inst/pid"
-}
-
 cmd_stop() {
     (($# <= 1)) || usage
-    local target=${1:-${IMDS_PROXY_PORT:-}} inst
-    if [[ -z $target ]]; then
-        for inst in "$RIG_DIR"/imds-proxy/*/; do
-            [[ -d $inst ]] && stop_inst "${inst%/}"
-        done
-        return 0
-    fi
-    [[ $target =~ ^[0-9]+$ ]] || die "stop: bad port '$target'"
-    stop_inst "$(inst_dir "$target")"
+    sidecar_stop imds-proxy "$PATTERN" "${1:-${IMDS_PROXY_PORT:-}}"
 }
 
 case ${1:-} in
