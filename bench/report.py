@@ -398,6 +398,9 @@ def main():
         if e["name"] == "agent-startup-added-ms":
             rows.append(["JVM start-up added by the agent (`%s`, median of %s)" % (e.get("case"), e.get("runs")),
                          "%+.0f ms (%.0f → %.0f)" % (e["value"], e.get("without_agent_ms", 0), e.get("with_agent_ms", 0)), "", "", "", ""])
+            if "noop_agent_added_ms" in e:
+                rows.append(["the same with a no-op `-javaagent` (the JVM's own cost of any agent)",
+                             "%+.0f ms" % e["noop_agent_added_ms"], "", "", "", ""])
     md += [table(["start-up", "freshcreds", "SDK v2", "v2 ÷ fc", "SDK v1", "v1 ÷ fc"], rows), "",
            "- first credentials: from building the provider (freshcreds: `FreshCredentials.builder()…build()`, "
            "which loads the JNI library and starts the engine) to the first `resolveCredentials()`/"

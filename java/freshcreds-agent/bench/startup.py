@@ -3,20 +3,24 @@
 
 Runs each case N times (after one warm-up run), alternating with and without the agent, and
 prints the median wall time of the whole JVM, from exec to exit:
-  hello      a main that prints one line (what premain costs every JVM)
+  hello      a main that prints one line (what premain costs every JVM); also with a no-op
+             -javaagent, the JVM's own cost of any agent, so freshcreds' share shows
   sdk-v2     SDK v2 DefaultCredentialsProvider.resolveCredentials() once, against AEMM:
              without the agent the SDK's own IMDS provider fetches, with it freshcreds does
 Usage: startup.py --agent-jar JAR --cp CLASSPATH --aemm URL [--runs N] [--json FILE]
   --json FILE  also writes the figures for bench/report.py: agent-startup-added-ms (one entry
-               per case, "case" field), agent-jar-bytes
+               per case, "case" field; hello also "noop_agent_added_ms"), agent-jar-bytes
 """
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import zipfile
 
 
 def run(cmd, env, tries=3):
@@ -34,6 +38,20 @@ def run(cmd, env, tries=3):
     sys.exit("failed: %s\n%s%s" % (" ".join(cmd), p.stdout, p.stderr))
 
 
+def noop_agent(workdir, java_home):
+    """A -javaagent whose premain does nothing: the JVM's own cost of any agent (the floor)."""
+    src = os.path.join(workdir, "NoopAgent.java")
+    with open(src, "w") as f:
+        f.write("public final class NoopAgent {\n"
+                "    public static void premain(String a, java.lang.instrument.Instrumentation i) {}\n}\n")
+    subprocess.run([os.path.join(java_home, "bin", "javac"), "-d", workdir, src], check=True)
+    jar = os.path.join(workdir, "noop-agent.jar")
+    with zipfile.ZipFile(jar, "w") as z:
+        z.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\nPremain-Class: NoopAgent\n\n")
+        z.write(os.path.join(workdir, "NoopAgent.class"), "NoopAgent.class")
+    return jar
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--agent-jar", required=True)
@@ -42,7 +60,10 @@ def main():
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--json")
     a = ap.parse_args()
-    java = os.path.join(os.environ.get("JAVA_HOME", "/usr"), "bin", "java")
+    java_home = os.environ.get("JAVA_HOME", "/usr")
+    java = os.path.join(java_home, "bin", "java")
+    workdir = tempfile.mkdtemp(prefix="startup-")
+    noop = "-javaagent:" + noop_agent(workdir, java_home)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and not k.startswith("FRESHCREDS_")}
     env["AWS_REGION"] = "us-east-1"
     imds = ["-Daws.ec2MetadataServiceEndpoint=" + a.aemm, "-Dcom.amazonaws.sdk.ec2MetadataServiceEndpointOverride=" + a.aemm]
@@ -55,17 +76,26 @@ def main():
     print("agent jar: %s, %d bytes (%.1f MiB)" % (os.path.basename(a.agent_jar), size, size / 1048576.0))
     print("%-8s %14s %14s %10s   (median of %d runs, ms)" % ("case", "without agent", "with agent", "added", a.runs))
     for name, main_class in cases:
-        without, with_ = [], []
+        without, with_, with_noop = [], [], []
         base = [java] + imds + ["-cp", a.cp]
         run(base + [main_class], env)  # warm the page cache
         run([base[0], agent] + base[1:] + [main_class], env)
         for _ in range(a.runs):
             without.append(run(base + [main_class], env))
             with_.append(run([base[0], agent] + base[1:] + [main_class], env))
+            if name == "hello":
+                with_noop.append(run([base[0], noop] + base[1:] + [main_class], env))
         w, g = statistics.median(without), statistics.median(with_)
         print("%-8s %14.0f %14.0f %+10.0f" % (name, w, g, g - w))
-        entries.append({"name": "agent-startup-added-ms", "subject": "freshcreds", "unit": "ms", "value": g - w,
-                        "threads": 1, "case": name, "without_agent_ms": w, "with_agent_ms": g, "runs": a.runs})
+        entry = {"name": "agent-startup-added-ms", "subject": "freshcreds", "unit": "ms", "value": g - w,
+                 "threads": 1, "case": name, "without_agent_ms": w, "with_agent_ms": g, "runs": a.runs}
+        if with_noop:
+            n = statistics.median(with_noop)
+            print("%-8s %14.0f %14.0f %+10.0f   (a no-op -javaagent: the JVM's own cost of any agent)"
+                  % (name, w, n, n - w))
+            entry["noop_agent_added_ms"] = n - w
+        entries.append(entry)
+    shutil.rmtree(workdir, ignore_errors=True)
     if a.json:
         tmp = a.json + ".tmp"
         with open(tmp, "w") as f:
