@@ -1,5 +1,6 @@
 package dev.freshcreds.agent;
 
+import dev.freshcreds.internal.Backends;
 import java.lang.instrument.Instrumentation;
 import java.util.Map;
 
@@ -18,6 +19,9 @@ import java.util.Map;
  * first AWS SDK class, if that comes first), so a JVM that never uses an SDK pays only for
  * {@code premain} itself. See {@link AgentOptions} for the options.
  *
+ * <p>The bridge-state property's name and values are the library's {@link Backends} constants
+ * (compile-time constants: referring to them loads no library class in {@code premain}).
+ *
  * <p>This class and what {@code premain} runs name no bridge type: the JVM verifies them
  * before the bridge is in the bootstrap loader. {@link AgentMain} does the rest once it is.
  */
@@ -25,8 +29,6 @@ public final class FreshcredsAgent {
     private static boolean started; // guarded by FreshcredsAgent.class
     private static int bridge; // guarded by BRIDGE_LOCK: 0 not tried, 1 ready, -1 failed
     private static final Object BRIDGE_LOCK = new Object();
-    /** System property: the bridge is "pending", "ready" or "failed"; the library reads it. */
-    static final String BRIDGE_STATE = "freshcreds.agent.bridge";
     /** How long premain took, for the start thread's debug log (premain itself never logs). */
     static volatile long premainMicros;
 
@@ -65,7 +67,7 @@ public final class FreshcredsAgent {
             Map<String, String> kept = options.applySystemProperties();
             // A copy of the library in the application that starts before the bridge is
             // defined waits for it while this says "pending" (Backends.fromAgent).
-            System.setProperty(BRIDGE_STATE, "pending");
+            System.setProperty(Backends.AGENT_BRIDGE_STATE, Backends.AGENT_BRIDGE_PENDING);
             LazyTransformer transformer = new LazyTransformer(options,
                     new Background(Background.BRIDGE, inst, options, kept, null, false));
             boolean retransform = inst.isRetransformClassesSupported();
@@ -75,8 +77,8 @@ public final class FreshcredsAgent {
                     "freshcreds-agent-prepare");
             premainMicros = (System.nanoTime() - t0) / 1_000;
         } catch (Throwable t) {
-            if ("pending".equals(System.getProperty(BRIDGE_STATE))) {
-                System.setProperty(BRIDGE_STATE, "failed");
+            if (Backends.AGENT_BRIDGE_PENDING.equals(System.getProperty(Backends.AGENT_BRIDGE_STATE))) {
+                System.setProperty(Backends.AGENT_BRIDGE_STATE, Backends.AGENT_BRIDGE_FAILED);
             }
             notStarted(t);
         }
@@ -102,7 +104,8 @@ public final class FreshcredsAgent {
                 } catch (Throwable t) {
                     notStarted(t);
                 } finally {
-                    System.setProperty(BRIDGE_STATE, bridge == 1 ? "ready" : "failed");
+                    System.setProperty(Backends.AGENT_BRIDGE_STATE,
+                            bridge == 1 ? Backends.AGENT_BRIDGE_READY : Backends.AGENT_BRIDGE_FAILED);
                 }
             }
             return bridge == 1;

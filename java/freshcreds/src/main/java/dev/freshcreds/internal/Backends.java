@@ -33,6 +33,12 @@ public final class Backends {
      * on the agent's start thread), "ready" or "failed".
      */
     public static final String AGENT_BRIDGE_STATE = "freshcreds.agent.bridge";
+    /** {@link #AGENT_BRIDGE_STATE} while the agent defines its bridge: library copies wait. */
+    public static final String AGENT_BRIDGE_PENDING = "pending";
+    /** {@link #AGENT_BRIDGE_STATE} once the bridge is installed. */
+    public static final String AGENT_BRIDGE_READY = "ready";
+    /** {@link #AGENT_BRIDGE_STATE} when the agent gave up: library copies load their own. */
+    public static final String AGENT_BRIDGE_FAILED = "failed";
     /** How long a library copy waits for the agent to finish loading the native library. */
     private static final long AGENT_WAIT_MILLIS = 10_000;
 
@@ -126,7 +132,7 @@ public final class Backends {
             try {
                 return Class.forName(AGENT_BRIDGE, false, null);
             } catch (ClassNotFoundException | LinkageError e) {
-                if (!"pending".equals(System.getProperty(AGENT_BRIDGE_STATE)) || System.nanoTime() > deadline) {
+                if (!AGENT_BRIDGE_PENDING.equals(System.getProperty(AGENT_BRIDGE_STATE)) || System.nanoTime() > deadline) {
                     return null;
                 }
             }
